@@ -1,0 +1,1 @@
+"""Discord glue only: slash commands, review buttons, alerts. No logic lives here."""

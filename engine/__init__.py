@@ -1,0 +1,1 @@
+"""Detection, recording, clipping and the Kick clients. Never imports Discord, aiosqlite or apscheduler."""

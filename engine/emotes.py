@@ -1,0 +1,57 @@
+"""Emote extraction from Kick chat text.
+
+Kick's own emotes arrive inline as `[emote:ID:NAME]`; we trust NAME. 7TV-style emotes are plain
+words (KEKW, OMEGALUL), matched as whole whitespace-separated tokens against a configured list,
+case-sensitively, because emote names are (`LUL` is an emote, `lul` is a word).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+KICK_EMOTE_RE = re.compile(r"\[emote:(\d+):([^\]]*)\]")
+
+
+class EmoteParser:
+    """Turns chat text into the tuple of emote names it contains (repeats kept, in order)."""
+
+    __slots__ = ("_plain",)
+
+    def __init__(self, plain_emotes: Iterable[str] = ()) -> None:
+        self._plain = frozenset(plain_emotes)
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        # Fast path: most chat lines have no inline emote, and the bracket test is far cheaper
+        # than running the regex on every message.
+        if "[emote:" in text:
+            inline = [m[1] for m in KICK_EMOTE_RE.findall(text)]
+            rest = KICK_EMOTE_RE.sub(" ", text)
+        else:
+            inline = []
+            rest = text
+        plain = self._plain
+        if plain:
+            words = [w for w in rest.split() if w in plain]
+            if words:
+                if not inline:
+                    return tuple(words)
+                # Keep text order: re-scan tokens so inline and plain emotes interleave correctly.
+                return tuple(_ordered(text, plain))
+        return tuple(inline)
+
+
+def _ordered(text: str, plain: frozenset[str]) -> list[str]:
+    out: list[str] = []
+    pos = 0
+    for m in KICK_EMOTE_RE.finditer(text):
+        out.extend(w for w in text[pos : m.start()].split() if w in plain)
+        out.append(m[2])
+        pos = m.end()
+    out.extend(w for w in text[pos:].split() if w in plain)
+    return out
+
+
+def strip_emotes(text: str) -> str:
+    """Text without inline emote tokens, for features that should read only the words."""
+    return KICK_EMOTE_RE.sub(" ", text) if "[emote:" in text else text

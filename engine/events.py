@@ -1,0 +1,65 @@
+"""The events that flow from a Feed into Detectors, and the Moments that come out.
+
+Times are unix seconds (float) taken from the event itself, so the Detector is a pure function of
+its input: a replay of captured chat decides exactly what the live bot decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True, frozen=True)
+class ChatMessage:
+    """One chat line; `emotes` holds every emote name in it, in order, repeats included."""
+
+    t: float
+    user: str
+    text: str
+    emotes: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class ViewerSample:
+    """A viewer count as polled from Kick (every ~10 s while live)."""
+
+    t: float
+    viewers: int
+
+
+@dataclass(slots=True, frozen=True)
+class LiveChange:
+    """The channel went live (a new session) or offline; resets what must not span sessions."""
+
+    t: float
+    live: bool
+
+
+Event = ChatMessage | ViewerSample | LiveChange
+
+
+@dataclass(slots=True)
+class Moment:
+    """A decision to clip.
+
+    `key` names the clip: a later moment that lands while this clip's window is still open comes
+    back with the same key and a higher `revision` (an upgrade: new trigger, confidence, end)
+    instead of a second, overlapping clip. Revision 0 is a new clip.
+    """
+
+    t: float
+    streamer: str
+    trigger: str
+    triggers: tuple[str, ...]
+    confidence: float
+    clip_start: float
+    clip_end: float
+    details: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
+    revision: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["triggers"] = list(self.triggers)
+        return d

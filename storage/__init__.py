@@ -1,0 +1,1 @@
+"""Persistence (aiosqlite, WAL, numbered migrations)."""
