@@ -1,1 +1,4 @@
-"""Detection, recording, clipping and the Kick clients. Never imports Discord, aiosqlite or apscheduler."""
+"""Detection, recording, clipping and the Kick clients.
+
+Never imports discord, aiosqlite or apscheduler: the engine runs (and is tested) without them.
+"""

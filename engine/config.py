@@ -77,7 +77,7 @@ class ChatVelocityConfig:
     baseline_half_life_s: float = 300.0
     warmup_s: float = 30.0
     per_user_cap: int = 3
-    copypasta_min_len: int = 25
+    copypasta_min_len: int = 40
     copypasta_cap: int = 3
     confidence: float = 0.5
 

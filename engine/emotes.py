@@ -32,7 +32,9 @@ class EmoteParser:
             rest = text
         plain = self._plain
         if plain:
-            words = [w for w in rest.split() if w in plain]
+            tokens = rest.split()
+            # isdisjoint runs in C; most lines have no plain emote and stop here.
+            words = [] if plain.isdisjoint(tokens) else [w for w in tokens if w in plain]
             if words:
                 if not inline:
                     return tuple(words)

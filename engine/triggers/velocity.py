@@ -1,0 +1,131 @@
+"""chat_velocity: chat suddenly much faster than this channel's normal.
+
+velocity  = counted messages in the last `window_s` seconds / window_s
+threshold = max(threshold, baseline * baseline_multiplier) + buffer
+fires when velocity > threshold (strictly), once the baseline is warm (`warmup_s` seconds seen).
+
+`threshold` is the static floor a quiet channel needs to beat (15 msg/s by default); busy channels
+are judged against their own normal: at 200 msg/s normal the bar is 302 msg/s, so 220 is noise.
+
+Abuse resistance, so no single source makes a moment:
+- one user counts at most `per_user_cap` messages per window (a spammer adds at most
+  per_user_cap / window_s msg/s, 0.6 by default);
+- a long text (>= `copypasta_min_len` chars, emote tokens aside) counts at most
+  `copypasta_cap` times per window, however many accounts paste it, so copypasta and bot
+  swarms stay near the baseline.
+Only counted messages feed the baseline too, so spam cannot inflate it either.
+"""
+
+from __future__ import annotations
+
+from engine.config import ChatVelocityConfig
+from engine.emotes import strip_emotes
+from engine.triggers.baseline import RateBaseline
+from engine.triggers.fire import NEVER, Fire
+from engine.triggers.windows import CappedWindow
+
+NAME = "chat_velocity"
+
+
+def is_copypasta_candidate(text: str, min_len: int) -> bool:
+    """Long enough, emote tokens aside, to be a pasted text rather than a reaction.
+
+    "CLIP IT [emote:37226:KEKW]" from fifty people is hype, not copypasta: the inline token's
+    length must not count.
+    """
+    return len(text) >= min_len and len(strip_emotes(text).strip()) >= min_len
+
+
+class ChatVelocity:
+    """Tracks counted messages per window and the channel baseline; reports rising edges."""
+
+    __slots__ = (
+        "_pasta",
+        "_sec",
+        "_sec_count",
+        "_threshold",
+        "_users",
+        "armed",
+        "baseline",
+        "cfg",
+        "hot",
+        "last_true",
+    )
+
+    def __init__(self, cfg: ChatVelocityConfig) -> None:
+        self._users = CappedWindow(cfg.window_s, cfg.per_user_cap)
+        self._pasta = CappedWindow(cfg.window_s, cfg.copypasta_cap)
+        self.baseline = RateBaseline(cfg.baseline_half_life_s, cfg.warmup_s)
+        self._sec: int | None = None
+        self._sec_count = 0
+        self.armed = True
+        self.hot = False
+        self.last_true = NEVER
+        self.configure(cfg)
+
+    def configure(self, cfg: ChatVelocityConfig) -> None:
+        """Apply new thresholds at run time; windows and baseline keep their state."""
+        self.cfg = cfg
+        self._users.window_s = self._pasta.window_s = cfg.window_s
+        self._users.cap = cfg.per_user_cap
+        self._pasta.cap = cfg.copypasta_cap
+        self.baseline.set_params(cfg.baseline_half_life_s, cfg.warmup_s)
+        self._threshold = self.threshold()
+
+    def threshold(self) -> float:
+        cfg = self.cfg
+        return max(cfg.threshold, self.baseline.mean * cfg.baseline_multiplier) + cfg.buffer
+
+    def velocity(self, now: float) -> float:
+        self._users.expire(now)
+        return len(self._users) / self.cfg.window_s
+
+    def _roll(self, sec: int) -> None:
+        """Close the seconds between the last message and this one into the baseline."""
+        if self._sec is not None:
+            self.baseline.update(self._sec_count, hot=self.hot)
+            self.baseline.update_idle(sec - self._sec - 1)
+            self._threshold = self.threshold()
+        self._sec = sec
+        self._sec_count = 0
+
+    def on_message(self, t: float, user: str, text: str) -> tuple[bool, Fire | None]:
+        """Count one message; returns (counted, fire). `counted` is False for capped spam."""
+        sec = int(t)
+        if sec != self._sec:
+            self._roll(sec)
+        cfg = self.cfg
+        pasta = len(text) >= cfg.copypasta_min_len and is_copypasta_candidate(
+            text, cfg.copypasta_min_len
+        )
+        if pasta:
+            self._pasta.expire(t)
+            if self._pasta.full(text):
+                return False, None
+        if not self._users.add(t, user):
+            return False, None
+        if pasta:
+            self._pasta.add(t, text)
+        self._sec_count += 1
+        v = len(self._users) / cfg.window_s
+        if v > self._threshold and self.baseline.ready:
+            self.last_true = t
+            self.hot = True
+            if self.armed:
+                self.armed = False
+                base = self.baseline.mean
+                return True, Fire(
+                    NAME,
+                    t,
+                    cfg.confidence,
+                    {
+                        "velocity": round(v, 2),
+                        "baseline": round(base, 2),
+                        "threshold": round(self._threshold, 2),
+                        "ratio": round(v / base, 2) if base > 0 else None,
+                    },
+                )
+        elif v <= self._threshold:
+            self.armed = True
+            self.hot = False
+        return True, None

@@ -1,0 +1,61 @@
+"""Sliding time windows with per-key caps: the abuse-resistance primitive of every chat trigger.
+
+An event at time t is "in the window" at time now while `t > now - window_s`. Each window holds
+only what is inside it, so memory is bounded by the chat rate times the window, never by uptime.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+
+
+class CappedWindow:
+    """Counts events in a window, each key (a user, a copypasta text) at most `cap` times.
+
+    With cap=1 it counts distinct keys: "8 users said CLIP IT in 10 s", not one user 8 times.
+    """
+
+    __slots__ = ("_counts", "_q", "cap", "window_s")
+
+    def __init__(self, window_s: float, cap: int) -> None:
+        self.window_s = window_s
+        self.cap = cap
+        self._q: deque[tuple[float, Hashable]] = deque()
+        self._counts: dict[Hashable, int] = {}
+
+    def expire(self, now: float) -> None:
+        q = self._q
+        if not q:
+            return
+        limit = now - self.window_s
+        counts = self._counts
+        while q and q[0][0] <= limit:
+            key = q.popleft()[1]
+            c = counts[key] - 1
+            if c:
+                counts[key] = c
+            else:
+                del counts[key]
+
+    def full(self, key: Hashable) -> bool:
+        """Whether `key` has used its cap (call after expire)."""
+        return self._counts.get(key, 0) >= self.cap
+
+    def add(self, t: float, key: Hashable) -> bool:
+        """Expire, then count the event unless its key is at its cap; returns whether it counted."""
+        self.expire(t)
+        counts = self._counts
+        c = counts.get(key, 0)
+        if c >= self.cap:
+            return False
+        counts[key] = c + 1
+        self._q.append((t, key))
+        return True
+
+    def __len__(self) -> int:
+        return len(self._q)
+
+    def clear(self) -> None:
+        self._q.clear()
+        self._counts.clear()

@@ -1,0 +1,17 @@
+"""Shared fixtures. Nothing here reaches the network: every fake binds 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The shipped config.yaml, so tests exercise the defaults users get."""
+    return load_config(ROOT / "config.yaml")

@@ -1,0 +1,130 @@
+"""The replay CLI: the example captures, both formats, bad lines, and live == replay."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.config import Config
+from engine.detector import Detector
+from engine.replay import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+REQUIRED = {"t", "trigger", "triggers", "confidence", "clip_start", "clip_end"}
+
+
+def run_replay(*args: str) -> tuple[list[dict], str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.replay", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
+
+
+def test_example_plain_with_viewers() -> None:
+    moments, err = run_replay(
+        str(EXAMPLES / "chat.jsonl"),
+        "--viewers",
+        str(EXAMPLES / "viewers.jsonl"),
+        "--streamer",
+        "demo",
+    )
+    assert all(m.keys() >= REQUIRED for m in moments)
+    assert {m["streamer"] for m in moments} == {"demo"}
+    clips = {m["key"]: m for m in moments}  # the last revision of each clip
+    assert len(clips) == 2, "the fail at 4:00 and the raid at 6:30"
+    fail, raid = sorted(clips.values(), key=lambda m: m["t"])
+    assert fail["trigger"] == "super_combo" and "keyword" in fail["triggers"]
+    assert "viewer_spike" in raid["triggers"]
+    for m in clips.values():
+        assert m["clip_end"] - m["clip_start"] <= 90
+        assert m["details"]["samples"]
+    assert err.count("\n") == 1 and "moments" in err and "bad lines" in err and "msgs/s" in err
+
+
+def test_example_pusher_capture() -> None:
+    moments, err = run_replay(str(EXAMPLES / "chat_pusher.jsonl"), "--format", "pusher")
+    assert moments and moments[-1]["trigger"] == "super_combo"
+    assert "1 bad lines" in err, "the truncated frame is counted, not fatal"
+    assert "4 ignored" in err, "ping, ack, connection and a deleted-message event"
+
+
+def test_pusher_and_plain_decide_the_same(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.jsonl"
+    with open(EXAMPLES / "chat_pusher.jsonl", encoding="utf-8") as src, open(plain, "w") as dst:
+        for line in src:
+            obj = json.loads(line)
+            try:
+                frame = json.loads(obj["frame"])
+                data = json.loads(frame["data"])
+                text, user = data["content"], data["sender"]["username"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            dst.write(json.dumps({"t": obj["t"], "user": user, "text": text}) + "\n")
+    a, _ = run_replay(str(plain))
+    b, _ = run_replay(str(EXAMPLES / "chat_pusher.jsonl"), "--format", "pusher")
+    assert a == b
+
+
+def test_replay_equals_live_feeding(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI decides exactly what a Detector fed the same events live decides."""
+    assert main([str(EXAMPLES / "chat.jsonl"), "--streamer", "x"]) == 0
+    replayed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    d = Detector("x", config)
+    live = []
+    with open(EXAMPLES / "chat.jsonl", encoding="utf-8") as f:
+        for line in f:
+            o = json.loads(line)
+            live += [m.to_dict() for m in d.feed(d.message(o["t"], o["user"], o["text"]))]
+    assert json.loads(json.dumps(live)) == replayed
+
+
+def test_bad_lines_are_counted_never_fatal(tmp_path: Path) -> None:
+    chat = tmp_path / "chat.jsonl"
+    good = [json.dumps({"t": 1000 + i * 0.1, "user": f"u{i}", "text": "CLIP IT"}) for i in range(8)]
+    bad = [
+        "not json",
+        "[1, 2]",
+        json.dumps({"t": "soon", "user": "a", "text": "b"}),
+        json.dumps({"t": 5, "user": 7, "text": "b"}),
+        json.dumps({"t": 5, "viewers": -3}),
+        json.dumps({"t": 5, "viewers": True}),
+        json.dumps({"user": "a", "text": "b"}),
+        '{"t": 1, "user": "a", "text": "\\ud800 lone surrogate"',
+    ]
+    chat.write_text("\n".join(bad[:4] + good + bad[4:]) + "\n\n", encoding="utf-8")
+    moments, err = run_replay(str(chat))
+    assert [m["trigger"] for m in moments] == ["keyword"]
+    assert f"{len(bad)} bad lines" in err
+
+
+def test_missing_file_and_bad_config_are_clear(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.replay", str(tmp_path / "nope.jsonl")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "cannot read" in proc.stderr and "Traceback" not in proc.stderr
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("triggers:\n  keyword:\n    min_cout: 3\n", encoding="utf-8")
+    (tmp_path / "x.jsonl").write_text("", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.replay", str(tmp_path / "x.jsonl"), "--config", str(cfg)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "unknown key triggers.keyword.min_cout" in proc.stderr
