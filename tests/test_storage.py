@@ -1,0 +1,150 @@
+"""storage/ on real SQLite files: migrations, restarts, the clip lifecycle and its outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine.events import Moment
+from storage.clips import ClipRepo
+from storage.db import Database, migrations
+from storage.settings import SettingsRepo
+from storage.watches import ChannelCacheRepo, WatchRepo
+
+
+@pytest.fixture
+async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    database = await Database.open(tmp_path / "data" / "bot.sqlite3")
+    yield database
+    await database.close()
+
+
+def moment(key: str = "xqc-1", revision: int = 0, end: float = 125.0, trig: str = "keyword"):
+    return Moment(
+        t=100.0,
+        streamer="xqc",
+        trigger=trig,
+        triggers=(trig,),
+        confidence=0.6 + revision / 10,
+        clip_start=80.0,
+        clip_end=end,
+        details={"samples": [{"user": "a", "text": "CLIP IT"}]},
+        key=key,
+        revision=revision,
+    )
+
+
+async def test_migrations_wal_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    assert await db.version() == len(migrations())
+    row = await db.fetchone("PRAGMA journal_mode")
+    assert row is not None and row[0] == "wal"
+    await WatchRepo(db).add(1, "xqc", 42)
+    await db.close()
+    db = await Database.open(path)  # a restart: nothing re-applied, nothing lost
+    assert [w.streamer for w in await WatchRepo(db).all()] == ["xqc"]
+    await db.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(migrations())
+
+
+async def test_watches_thresholds_and_state(db: Database) -> None:
+    watches = WatchRepo(db)
+    assert await watches.add(1, "xqc", 42)
+    assert not await watches.add(1, "xqc", 43), "second /watch is a no-op"
+    await watches.add(2, "xqc", 7)
+    await watches.set_threshold(1, "xqc", "keyword", 5, 42)
+    await watches.set_threshold(1, "xqc", "keyword", 6, 42)
+    await watches.save_state(1, "xqc", {"limiter": {"clips": 3}})
+    (w,) = await watches.all(1)
+    assert w.overrides == {"keyword": 6.0} and w.state == {"limiter": {"clips": 3}}
+    assert await watches.remove(1, "xqc")
+    assert await watches.thresholds(1, "xqc") == {}, "overrides go with the watch"
+    assert [w.guild_id for w in await watches.all()] == [2]
+
+
+async def test_thresholds_need_a_watch(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        await WatchRepo(db).set_threshold(1, "nobody", "keyword", 5, None)
+
+
+async def test_settings_and_subscribers(db: Database) -> None:
+    s = SettingsRepo(db)
+    assert (await s.get(1)).review_channel_id is None
+    await s.set_review(1, 100, 200)
+    await s.set_upload_limit(1, 25 * 1024 * 1024)
+    got = await s.get(1)
+    assert (got.review_channel_id, got.reviewer_role_id, got.upload_limit) == (
+        100,
+        200,
+        25 * 1024 * 1024,
+    )
+    assert await s.subscribe(1, 5, True)
+    assert not await s.subscribe(1, 5, True)
+    assert await s.subscribers(1) == [5]
+    assert await s.subscribe(1, 5, False)
+    assert await s.subscribers(1) == []
+
+
+async def test_channel_cache_keeps_a_manual_chatroom(db: Database) -> None:
+    cache = ChannelCacheRepo(db)
+    await cache.put("xqc", None, None, 999, manual=True)
+    await cache.put("xqc", 668, 676, 668)
+    row = await cache.get("xqc")
+    assert row is not None
+    assert (row.channel_id, row.user_id, row.chatroom_id, row.chatroom_manual) == (
+        668,
+        676,
+        999,
+        True,
+    )
+
+
+async def test_moment_upgrades_until_cut(db: Database) -> None:
+    clips = ClipRepo(db)
+    cid, new = await clips.record_moment(1, moment())
+    assert new
+    assert await clips.record_moment(1, moment()) == (cid, False), "idempotent"
+    await clips.record_moment(1, moment(revision=1, end=140.0, trig="hype_moment"))
+    row = await clips.get(cid)
+    assert row is not None
+    assert (row.trigger, row.clip_end, row.status) == ("hype_moment", 140.0, "detected")
+    assert row.details["samples"][0]["text"] == "CLIP IT"
+    assert await clips.open_windows() == [("xqc", 80.0, 140.0)]
+    await clips.update(cid, status="ready", original_path="/x.mp4")
+    await clips.record_moment(1, moment(revision=2, end=160.0, trig="super_combo"))
+    row = await clips.get(cid)
+    assert row is not None and row.clip_end == 140.0, "a cut clip no longer changes"
+    n = await db.fetchone("SELECT count(*) FROM moments")
+    assert n is not None and n[0] == 3
+
+
+async def test_post_exactly_once_and_review_race(db: Database) -> None:
+    clips = ClipRepo(db)
+    cid, _ = await clips.record_moment(1, moment())
+    await clips.update(cid, status="ready")
+    assert [c.id for c in await clips.with_status("ready")] == [cid]
+    assert await clips.record_post(cid, 1, 100, 5000)
+    assert not await clips.record_post(cid, 1, 100, 5001), "a clip owns one message"
+    row = await clips.by_message(5000)
+    assert row is not None and row.status == "posted" and row.message_id == 5000
+    assert await clips.by_message(5001) is None
+    results = await asyncio.gather(
+        clips.transition(cid, ("posted",), status="approved", reviewed_by=1),
+        clips.transition(cid, ("posted",), status="rejected", reviewed_by=2),
+    )
+    assert sorted(results) == [False, True], "two reviewers at once: exactly one wins"
+    assert await clips.status_counts(1) in ({"approved": 1}, {"rejected": 1})
+
+
+async def test_transition_refuses_unknown_fields(db: Database) -> None:
+    clips = ClipRepo(db)
+    cid, _ = await clips.record_moment(1, moment())
+    with pytest.raises(ValueError, match="not editable"):
+        await clips.update(cid, guild_id=5)
+    with pytest.raises(ValueError, match="unknown status"):
+        await clips.update(cid, status="published")
