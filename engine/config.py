@@ -45,6 +45,13 @@ class KickConfig:
     backoff_initial_s: float = 2.0
     backoff_max_s: float = 300.0
     chat_activity_timeout_s: float = 120.0
+    chat_pong_timeout_s: float = 30.0
+    chat_pause_s: float = 5.0
+    chat_refused_retry_s: float | None = 600.0
+    http_max_attempts: int = 4
+    http_max_retry_s: float = 60.0
+    viewer_full_check_every: int = 6
+    chatrooms: dict[str, int] = field(default_factory=dict)
     user_agent: str = "Mozilla/5.0"
 
 
@@ -211,7 +218,20 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         (item_hint, _ellipsis) = typing.get_args(hint)
         return tuple(_convert(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (types.UnionType, typing.Union):
-        return value
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            if len(args) == len(typing.get_args(hint)):
+                raise ConfigError(f"{where}: a value is required")
+            return None
+        return _convert(value, args[0], where)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+        key_hint, value_hint = typing.get_args(hint)
+        return {
+            _convert(k, key_hint, f"{where}"): _convert(v, value_hint, f"{where}.{k}")
+            for k, v in value.items()
+        }
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")

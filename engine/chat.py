@@ -1,0 +1,351 @@
+"""Kick chat reader: a Pusher (protocol 7) websocket client that survives Kick's hiccups.
+
+Chat is the main trigger input, so the client must keep delivering through dropped sockets,
+silent (stale) connections and server-side close codes without ever crashing the Feed. Frames are
+decoded by engine.pusher.parse_frame (shared with replay, so live and replay decide alike); this
+module only owns the socket: handshake, subscriptions, keepalive, reconnects and counters.
+Pusher close codes steer reconnection: 4000-4099 mean "do not retry as is" (a wrong app key),
+4100-4199 "retry after a pause", 4200-4299 "retry at once"; anything else backs off with jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+
+from engine.backoff import Backoff
+from engine.config import KickConfig
+from engine.emotes import EmoteParser
+from engine.events import ChatMessage
+from engine.pusher import LIVE_EVENT, OFFLINE_EVENT, ControlFrame, FrameError, parse_frame
+
+log = logging.getLogger("engine.chat")
+
+OnEvent = Callable[[ChatMessage | ControlFrame], None]
+Sleep = Callable[[float], Awaitable[None]]
+
+PING = json.dumps({"event": "pusher:ping", "data": {}})
+PONG = json.dumps({"event": "pusher:pong", "data": {}})
+
+
+class PusherRefused(Exception):
+    """Pusher closed with 4000-4099 (e.g. 4001 wrong app key): retrying as is cannot help."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(
+            f"Pusher refused the chat connection: code {code} ({reason or 'no reason'})"
+        )
+        self.code = code
+        self.reason = reason
+
+
+class _Stale(Exception):
+    """No frame at all came back after our own ping: the socket is silently dead."""
+
+
+@dataclass(slots=True)
+class ChatStats:
+    """Counters for /stats and tests; plain fields, updated in place."""
+
+    connects: int = 0
+    reconnects: int = 0
+    messages: int = 0
+    malformed: int = 0
+    callback_errors: int = 0
+    pings_sent: int = 0
+    pongs_sent: int = 0
+    stale: int = 0
+    connected: bool = False
+    last_close_code: int | None = None
+    last_error: str | None = None
+    last_message_t: float | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class _Outcome:
+    code: int | None
+    reason: str
+
+
+def pusher_url(config: KickConfig) -> str:
+    """The websocket URL from config (`pusher_url` with `{key}` filled from `pusher_key`)."""
+    return config.pusher_url.format(key=config.pusher_key)
+
+
+class ChatClient:
+    """One chatroom's Pusher connection; `await run()` until `stop()`.
+
+    `on_event` gets every ChatMessage (t = `clock()` at receipt) and the ControlFrames of the
+    live/offline events on `channel.{channel_id}` when a channel id is given. It runs on the event
+    loop and must not block; an exception in it is logged and counted, never fatal.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        chatroom_id: int,
+        on_event: OnEvent,
+        emotes: EmoteParser,
+        clock: Callable[[], float] = time.time,
+        *,
+        channel_id: int | None = None,
+        activity_timeout_s: float = 120.0,
+        pong_timeout_s: float = 30.0,
+        open_timeout_s: float = 10.0,
+        backoff: Backoff | None = None,
+        sleep: Sleep = asyncio.sleep,
+        pause_s: float = 5.0,
+        refused_retry_s: float | None = None,
+    ) -> None:
+        self._url = url
+        self.chatroom_id = chatroom_id
+        self.channels = [f"chatrooms.{chatroom_id}.v2"]
+        if channel_id is not None:
+            self.channels.append(f"channel.{channel_id}")
+        self._on_event = on_event
+        self._emotes = emotes
+        self._clock = clock
+        self._max_activity = activity_timeout_s
+        self.activity_timeout_s = activity_timeout_s
+        self._pong_timeout = pong_timeout_s
+        self._open_timeout = open_timeout_s
+        self._backoff = backoff or Backoff()
+        self._sleep = sleep
+        self._pause_s = pause_s
+        self._refused_retry_s = refused_retry_s
+        self.stats = ChatStats()
+        self.subscribed: set[str] = set()
+        self.ready = asyncio.Event()
+        self._stopping = False
+        self._stop_event = asyncio.Event()
+        self._ws: ClientConnection | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self._error_code: int | None = None
+        self._immediate_ok = False
+
+    @classmethod
+    def from_config(
+        cls,
+        config: KickConfig,
+        chatroom_id: int,
+        on_event: OnEvent,
+        emotes: EmoteParser,
+        **kwargs: Any,
+    ) -> ChatClient:
+        """A client with URL, activity timeout and backoff taken from KickConfig."""
+        kwargs.setdefault("activity_timeout_s", config.chat_activity_timeout_s)
+        kwargs.setdefault("backoff", Backoff(config.backoff_initial_s, config.backoff_max_s))
+        return cls(pusher_url(config), chatroom_id, on_event, emotes, **kwargs)
+
+    def stop(self) -> None:
+        """Ask run() to return: closes the socket and interrupts any reconnect pause."""
+        self._stopping = True
+        self._stop_event.set()
+        if self._ws is not None and self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._ws.close())
+
+    async def run(self) -> None:
+        """Connect, read and reconnect until stop(); raises PusherRefused on 4000-4099.
+
+        With `refused_retry_s` set, a refusal waits that long and tries again instead.
+        """
+        first = True
+        try:
+            while not self._stopping:
+                if not first:
+                    self.stats.reconnects += 1
+                first = False
+                outcome = await self._session()
+                if self._stopping:
+                    break
+                delay = self._next_delay(outcome)
+                if delay > 0:
+                    log.info("chat %s: reconnecting in %.1f s", self.chatroom_id, delay)
+                    await self._pause(delay)
+        finally:
+            if self._closing is not None:
+                await asyncio.gather(self._closing, return_exceptions=True)
+                self._closing = None
+
+    # ---- one connection -------------------------------------------------------------------
+
+    async def _session(self) -> _Outcome:
+        self._error_code = None
+        try:
+            async with connect(
+                self._url, open_timeout=self._open_timeout, ping_interval=None, close_timeout=2
+            ) as ws:
+                self._ws = ws
+                if self._stopping:
+                    return _Outcome(None, "stopping")
+                await self._serve(ws)
+        except InvalidURI:
+            raise
+        except ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd is not None else None
+            reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
+            self.stats.last_close_code = code
+            if not self._stopping:
+                log.warning("chat %s: connection closed (%s %s)", self.chatroom_id, code, reason)
+            return _Outcome(code, reason)
+        except _Stale:
+            self.stats.stale += 1
+            log.warning(
+                "chat %s: no answer to our ping within %.0f s; connection is stale",
+                self.chatroom_id,
+                self._pong_timeout,
+            )
+            return _Outcome(None, "stale")
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("chat %s: cannot connect: %s", self.chatroom_id, self.stats.last_error)
+            return _Outcome(None, "connect failed")
+        finally:
+            self._ws = None
+            self.subscribed.clear()
+            self.ready.clear()
+            self.stats.connected = False
+        return _Outcome(None, "closed")
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        async with asyncio.timeout(self._open_timeout):
+            while True:
+                frame = self._parse(await ws.recv())
+                if isinstance(frame, ControlFrame):
+                    if frame.event == "pusher:connection_established":
+                        self._established(frame)
+                        break
+                    if frame.event == "pusher:error":
+                        self._record_error(frame)
+        for channel in self.channels:
+            sub = {"event": "pusher:subscribe", "data": {"auth": "", "channel": channel}}
+            await ws.send(json.dumps(sub))
+        self.stats.connects += 1
+        self.stats.connected = True
+        while True:
+            try:
+                await self._handle(ws, await self._recv(ws))
+            except _Stale:
+                ws.transport.abort()  # a silent peer would stall the close handshake
+                raise
+
+    async def _recv(self, ws: ClientConnection) -> str | bytes:
+        """The next frame; after activity_timeout of silence ping, and no frame -> _Stale."""
+        try:
+            async with asyncio.timeout(self.activity_timeout_s):
+                return await ws.recv()
+        except TimeoutError:
+            pass
+        await ws.send(PING)
+        self.stats.pings_sent += 1
+        try:
+            async with asyncio.timeout(self._pong_timeout):
+                return await ws.recv()
+        except TimeoutError:
+            raise _Stale from None
+
+    def _established(self, frame: ControlFrame) -> None:
+        server = frame.data.get("activity_timeout")
+        if isinstance(server, int | float) and server > 0:
+            self.activity_timeout_s = min(self._max_activity, float(server))
+        log.info(
+            "chat %s: connected (socket %s, activity timeout %.0f s)",
+            self.chatroom_id,
+            frame.data.get("socket_id"),
+            self.activity_timeout_s,
+        )
+
+    def _parse(self, raw: str | bytes) -> ChatMessage | ControlFrame | None:
+        try:
+            return parse_frame(raw, self._clock(), self._emotes)
+        except FrameError as exc:
+            self.stats.malformed += 1
+            level = logging.WARNING if self.stats.malformed <= 3 else logging.DEBUG
+            log.log(level, "chat %s: skipping malformed frame: %s", self.chatroom_id, exc)
+            return None
+
+    async def _handle(self, ws: ClientConnection, raw: str | bytes) -> None:
+        item = self._parse(raw)
+        if item is None:
+            return
+        if isinstance(item, ChatMessage):
+            self.stats.messages += 1
+            self.stats.last_message_t = item.t
+            self._deliver(item)
+            return
+        event = item.event
+        if event == "pusher:ping":
+            await ws.send(PONG)
+            self.stats.pongs_sent += 1
+        elif event == "pusher_internal:subscription_succeeded" and item.channel:
+            self._subscribed(item.channel)
+        elif event == "pusher:error":
+            self._record_error(item)
+        elif event in (LIVE_EVENT, OFFLINE_EVENT):
+            self._deliver(item)
+
+    def _subscribed(self, channel: str) -> None:
+        self.subscribed.add(channel)
+        log.info("chat %s: subscribed to %s", self.chatroom_id, channel)
+        if channel == self.channels[0]:
+            # Only a session that got this far counts as healthy enough to reset the backoff.
+            self._backoff.reset()
+            self._immediate_ok = True
+        if self.subscribed.issuperset(self.channels):
+            self.ready.set()
+
+    def _record_error(self, frame: ControlFrame) -> None:
+        code = frame.data.get("code")
+        self._error_code = code if isinstance(code, int) else None
+        self.stats.last_error = f"pusher:error {code}: {frame.data.get('message')}"
+        log.warning("chat %s: %s", self.chatroom_id, self.stats.last_error)
+
+    def _deliver(self, item: ChatMessage | ControlFrame) -> None:
+        try:
+            self._on_event(item)
+        except Exception:
+            self.stats.callback_errors += 1
+            log.exception("chat %s: event callback failed", self.chatroom_id)
+
+    # ---- reconnect policy -----------------------------------------------------------------
+
+    def _next_delay(self, outcome: _Outcome) -> float:
+        code = outcome.code
+        if code is None or not 4000 <= code <= 4999:
+            code = self._error_code
+        if code is not None and 4000 <= code <= 4099:
+            log.error(
+                "chat %s: Pusher refused the connection with code %s (%s); not reconnecting "
+                "as is (check kick.pusher_key / pusher_url)",
+                self.chatroom_id,
+                code,
+                outcome.reason or self.stats.last_error,
+            )
+            if self._refused_retry_s is None:
+                raise PusherRefused(code, outcome.reason or self.stats.last_error or "")
+            return self._refused_retry_s
+        if code is not None and 4100 <= code <= 4199:
+            return max(self._pause_s, self._backoff.next_delay())
+        if code is not None and 4200 <= code <= 4299 and self._immediate_ok:
+            self._immediate_ok = False  # at once only after a healthy session: no hot loop
+            return 0.0
+        return self._backoff.next_delay()
+
+    async def _pause(self, delay: float) -> None:
+        """The injected sleep, cut short by stop()."""
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        stopper = asyncio.ensure_future(self._stop_event.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, stopper):
+                task.cancel()
+            await asyncio.gather(sleeper, stopper, return_exceptions=True)

@@ -1,0 +1,456 @@
+"""Async Kick HTTP client: channel lookup (site endpoint) and live status (official API or site).
+
+Kick's site endpoints are unsupported and sit behind Cloudflare, so every base URL comes from
+KickConfig, blocks (403), rate limits (429) and outages (5xx, network) are retried with jittered
+backoff under a bounded budget, and what is stable (channel, user and chatroom ids) is cached so a
+later block costs only freshness. When client credentials are configured the official API answers
+status and viewers; it has no chatroom id, so that one still comes from the site endpoint once (or
+from an operator, by hand). Secrets and tokens never reach a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from engine.backoff import Backoff, parse_retry_after
+from engine.config import KickConfig
+from engine.kick_models import (
+    SLUG_RE,
+    CachedIds,
+    ChannelCache,
+    ChannelIds,
+    ChannelInfo,
+    ChannelNotFound,
+    InvalidSlug,
+    KickAuthError,
+    KickError,
+    KickUnavailable,
+    LiveStatus,
+    MemoryChannelCache,
+    OfficialChannel,
+    info_from_site,
+    normalize_slug,
+    parse_kick_time,
+    parse_official,
+)
+
+__all__ = [
+    "SLUG_RE",
+    "CachedIds",
+    "ChannelCache",
+    "ChannelIds",
+    "ChannelInfo",
+    "ChannelNotFound",
+    "InvalidSlug",
+    "KickApi",
+    "KickAuthError",
+    "KickError",
+    "KickUnavailable",
+    "LiveStatus",
+    "MemoryChannelCache",
+    "normalize_slug",
+    "parse_kick_time",
+]
+
+log = logging.getLogger("engine.kick_api")
+
+OFFICIAL_BATCH = 50
+_RETRYABLE = frozenset({403, 429})
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class KickApi:
+    """Kick client shared by every Feed; use as `async with KickApi(cfg) as api:`."""
+
+    def __init__(
+        self,
+        config: KickConfig,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        cache: ChannelCache | None = None,
+        known_chatrooms: Mapping[str, int] | None = None,
+        http: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_attempts: int = 4,
+        max_retry_s: float = 60.0,
+        full_check_every: int = 6,
+    ) -> None:
+        self._cfg = config
+        self._client_id = client_id or None
+        self._client_secret = client_secret or None
+        self._cache: ChannelCache = cache if cache is not None else MemoryChannelCache()
+        self._known = {k.lower(): int(v) for k, v in (known_chatrooms or {}).items()}
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=config.request_timeout_s, follow_redirects=True
+        )
+        self._sleep = sleep
+        self._rand = rand
+        self._monotonic = monotonic
+        self._max_attempts = max(1, max_attempts)
+        self._max_retry_s = max_retry_s
+        self._full_check_every = max(1, full_check_every)
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
+        self._last_live: dict[str, LiveStatus] = {}
+        self._light_polls: dict[str, int] = {}
+
+    @property
+    def official(self) -> bool:
+        """True when client credentials are set, so status comes from the official API."""
+        return bool(self._client_id and self._client_secret)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if we created it."""
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> KickApi:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- public API -----------------------------------------------------------------------
+
+    async def get_channel(self, slug: str) -> ChannelInfo:
+        """Everything a Feed needs to start: ids, chatroom id and the current live state."""
+        norm = normalize_slug(slug)
+        if not self.official:
+            info = await self._site_channel(norm)
+            if norm in self._known:  # an operator's chatroom id wins over the lookup
+                info = replace(info, chatroom_id=self._known[norm])
+            await self._remember(norm, info)
+            return info
+        official = (await self._official_statuses([norm])).get(norm)
+        if official is None:
+            raise ChannelNotFound(norm)
+        ids, site = await self._resolve_ids(norm)
+        st = official.status
+        return ChannelInfo(
+            slug=ids.slug,
+            channel_id=ids.channel_id,
+            user_id=official.user_id if official.user_id is not None else ids.user_id,
+            chatroom_id=ids.chatroom_id,
+            live=st.live,
+            livestream_id=site.livestream_id if site is not None and st.live else None,
+            viewers=st.viewers,
+            title=st.title if st.title is not None else (site.title if site else None),
+            started_at=st.started_at,
+        )
+
+    async def get_ids(self, slug: str) -> ChannelIds:
+        """The stable ids (cache, then a hand-given chatroom id, then the site endpoint once)."""
+        ids, _site = await self._resolve_ids(normalize_slug(slug))
+        return ids
+
+    async def get_status(self, slugs: Iterable[str]) -> dict[str, LiveStatus]:
+        """Live state and viewers per slug, for the poller; unknown slugs are left out.
+
+        Raises KickUnavailable when Kick cannot be asked at all (the poller retries next time).
+        """
+        norm = list(dict.fromkeys(normalize_slug(s) for s in slugs))
+        if not norm:
+            return {}
+        if self.official:
+            found = await self._official_statuses(norm)
+            return {s: o.status for s, o in found.items()}
+        return await self._site_statuses(norm)
+
+    # ---- site endpoint ----------------------------------------------------------------------
+
+    def _site_headers(self, slug: str) -> dict[str, str]:
+        # Browser-like headers make Cloudflare blocks rarer (kick-protocol.md).
+        return {
+            "Accept": "application/json",
+            "Accept-Language": "en-US,en;q=0.9",
+            "Referer": f"{self._cfg.api_base.rstrip('/')}/{slug}",
+            "User-Agent": self._cfg.user_agent,
+            "sec-fetch-dest": "empty",
+            "sec-fetch-mode": "cors",
+            "sec-fetch-site": "same-origin",
+        }
+
+    async def _site_channel(self, slug: str) -> ChannelInfo:
+        """GET /api/v2/channels/{slug}, retrying once with '_' -> '-' on 404."""
+        for candidate in dict.fromkeys((slug, slug.replace("_", "-"))):
+            url = f"{self._cfg.api_base.rstrip('/')}/api/v2/channels/{candidate}"
+            status, body = await self._request(
+                "GET", url, subject=slug, what="channel lookup", headers=self._site_headers(slug)
+            )
+            if status == 404:
+                continue
+            if status != 200:
+                raise KickUnavailable(
+                    f"Kick channel lookup for {slug} answered HTTP {status}", slug, status
+                )
+            return info_from_site(candidate, body)
+        raise ChannelNotFound(slug)
+
+    async def _resolve_ids(self, slug: str) -> tuple[ChannelIds, ChannelInfo | None]:
+        cached = await self._cache.get(slug)
+        known = self._known.get(slug)  # an operator's chatroom id always wins
+        chatroom = known if known is not None else (cached.chatroom_id if cached else None)
+        if chatroom is not None:
+            if cached is None:
+                return ChannelIds(slug, None, None, chatroom), None
+            return ChannelIds(slug, cached.channel_id, cached.user_id, chatroom), None
+        info = await self._site_channel(slug)
+        await self._remember(slug, info)
+        return info.ids(), info
+
+    async def _remember(self, slug: str, info: ChannelInfo) -> None:
+        await self._cache.put(slug, info.channel_id, info.user_id, info.chatroom_id)
+
+    async def _site_statuses(self, slugs: list[str]) -> dict[str, LiveStatus]:
+        """Site-only status: a cheap /current-viewers refresh between full lookups."""
+        out: dict[str, LiveStatus] = {}
+        light = {
+            s: prev
+            for s in slugs
+            if (prev := self._last_live.get(s)) is not None
+            and prev.livestream_id is not None
+            and self._light_polls.get(s, 0) < self._full_check_every - 1
+        }
+        if light:
+            viewers = await self._current_viewers([p.livestream_id for p in light.values()])
+            for s, prev in light.items():
+                v = viewers.get(prev.livestream_id)  # type: ignore[arg-type]
+                if v:  # missing or 0: maybe ended, so a full lookup decides
+                    out[s] = replace(prev, viewers=v)
+                    self._light_polls[s] = self._light_polls.get(s, 0) + 1
+        for s in slugs:
+            if s in out:
+                continue
+            try:
+                info = await self._site_channel(s)
+            except ChannelNotFound:
+                log.warning("Kick status: no such channel %s", s)
+                continue
+            await self._remember(s, info)
+            out[s] = info.status()
+            self._light_polls[s] = 0
+            if info.live:
+                self._last_live[s] = out[s]
+            else:
+                self._last_live.pop(s, None)
+        return out
+
+    async def _current_viewers(self, livestream_ids: list[int | None]) -> dict[int, int]:
+        """GET /current-viewers?ids[]=...; failures yield {} so a full lookup takes over."""
+        ids = [i for i in livestream_ids if i is not None]
+        url = f"{self._cfg.api_base.rstrip('/')}/current-viewers"
+        try:
+            status, body = await self._request(
+                "GET",
+                url,
+                subject=",".join(map(str, ids)),
+                what="viewer refresh",
+                headers=self._site_headers(""),
+                params={"ids[]": ids},
+                fallback=True,
+            )
+        except KickUnavailable:
+            return {}
+        if status != 200 or not isinstance(body, list):
+            return {}
+        out: dict[int, int] = {}
+        for item in body:
+            try:
+                out[int(item["livestream_id"])] = int(item["viewers"])
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    # ---- official API -------------------------------------------------------------------
+
+    async def _token_value(self) -> str:
+        """An app access token, fetched once and refreshed shortly before it expires."""
+        async with self._token_lock:
+            if self._token is not None and self._monotonic() < self._token_expires:
+                return self._token
+            status, body = await self._request(
+                "POST",
+                self._cfg.oauth_url,
+                subject="app token",
+                what="OAuth",
+                headers={"Accept": "application/json", "User-Agent": self._cfg.user_agent},
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self._client_id or "",
+                    "client_secret": self._client_secret or "",
+                },
+            )
+            token = body.get("access_token") if isinstance(body, dict) else None
+            if status != 200 or not isinstance(token, str) or not token:
+                log.error("Kick OAuth refused the client credentials (HTTP %s)", status)
+                raise KickAuthError(
+                    f"Kick OAuth refused the client credentials (HTTP {status}); "
+                    "check KICK_CLIENT_ID and KICK_CLIENT_SECRET",
+                    None,
+                    status,
+                )
+            try:
+                ttl = float(body.get("expires_in", 3600))
+            except (TypeError, ValueError):
+                ttl = 3600.0
+            self._token = token
+            self._token_expires = self._monotonic() + ttl - min(300.0, ttl * 0.1)
+            log.info("Kick OAuth: app token obtained, valid for %.0f s", ttl)
+            return token
+
+    async def _official_batch(self, slugs: list[str]) -> dict[str, OfficialChannel]:
+        url = f"{self._cfg.official_api_base.rstrip('/')}/channels"
+        subject = ",".join(slugs) if len(slugs) <= 3 else f"{len(slugs)} channels"
+        for attempt in (1, 2):
+            token = await self._token_value()
+            headers = {
+                "Accept": "application/json",
+                "Authorization": f"Bearer {token}",
+                "User-Agent": self._cfg.user_agent,
+            }
+            status, body = await self._request(
+                "GET", url, subject=subject, what="status", headers=headers, params={"slug": slugs}
+            )
+            if status == 401 and attempt == 1:
+                log.info("Kick official API rejected the app token; fetching a new one")
+                self._token = None
+                continue
+            if status != 200 or not isinstance(body, dict):
+                raise KickUnavailable(
+                    f"Kick status for {subject} answered HTTP {status}", subject, status
+                )
+            return parse_official(body)
+        raise KickAuthError(
+            f"Kick official API keeps rejecting fresh tokens for {subject}", subject, 401
+        )
+
+    async def _official_statuses(self, slugs: list[str]) -> dict[str, OfficialChannel]:
+        """Official status in batches of 50; a slug not found is retried as its '-' variant."""
+        out: dict[str, OfficialChannel] = {}
+        for i in range(0, len(slugs), OFFICIAL_BATCH):
+            found = await self._official_batch(slugs[i : i + OFFICIAL_BATCH])
+            out.update({s: found[s] for s in slugs[i : i + OFFICIAL_BATCH] if s in found})
+        variants = {s.replace("_", "-"): s for s in slugs if s not in out and "_" in s}
+        names = list(variants)
+        for i in range(0, len(names), OFFICIAL_BATCH):
+            found = await self._official_batch(names[i : i + OFFICIAL_BATCH])
+            out.update({variants[v]: found[v] for v in names[i : i + OFFICIAL_BATCH] if v in found})
+        return out
+
+    # ---- transport ------------------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        for secret in (self._client_secret, self._token):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        subject: str,
+        what: str,
+        headers: dict[str, str],
+        params: dict[str, Any] | None = None,
+        data: dict[str, str] | None = None,
+        fallback: bool = False,
+    ) -> tuple[int, Any]:
+        """One request with bounded retries; returns (status, JSON body or None).
+
+        403, 429, 5xx, network errors and a 200 that is not JSON are retried with backoff (429
+        waits its Retry-After); anything else is returned for the caller to judge. When the
+        attempts or the time budget run out it raises KickUnavailable. A `fallback` request (one
+        with a plan B) is tried once and its failure logged quietly.
+        """
+        max_attempts = 1 if fallback else self._max_attempts
+        backoff = Backoff(self._cfg.backoff_initial_s, self._cfg.backoff_max_s, rand=self._rand)
+        waited = 0.0
+        problem = "no attempt made"
+        last_status: int | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                resp = await self._http.request(
+                    method, url, headers=headers, params=params, data=data
+                )
+            except httpx.HTTPError as exc:
+                problem = f"network error ({type(exc).__name__}: {self._redact(str(exc))})"
+                last_status = None
+            else:
+                last_status = resp.status_code
+                if resp.status_code in _RETRYABLE or resp.status_code >= 500:
+                    problem = _describe_failure(resp)
+                    if resp.status_code == 429:
+                        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                else:
+                    try:
+                        body = resp.json()
+                    except ValueError:
+                        body = None
+                    if not (200 <= resp.status_code < 300 and body is None):
+                        return resp.status_code, body
+                    problem = f"HTTP {resp.status_code} with a body that is not JSON"
+            delay = retry_after if retry_after is not None else backoff.next_delay()
+            if attempt >= max_attempts or waited + delay > self._max_retry_s:
+                break
+            log.warning(
+                "Kick %s for %s: %s; retry %d/%d in %.1f s",
+                what,
+                subject,
+                problem,
+                attempt,
+                max_attempts - 1,
+                delay,
+            )
+            await self._sleep(delay)
+            waited += delay
+        log.log(
+            logging.INFO if fallback else logging.ERROR,
+            "Kick %s for %s failed after %d attempt(s): %s",
+            what,
+            subject,
+            attempt,
+            problem,
+        )
+        raise KickUnavailable(
+            f"Kick is unavailable ({what} for {subject}): {problem}, after {attempt} attempt(s)",
+            subject,
+            last_status,
+        )
+
+
+def _describe_failure(resp: httpx.Response) -> str:
+    """A log-friendly reason for a retryable answer (Cloudflare page, JSON block, 429, 5xx)."""
+    status = resp.status_code
+    if status == 429:
+        ra = resp.headers.get("Retry-After")
+        return f"HTTP 429 rate limited (Retry-After {ra})" if ra else "HTTP 429 rate limited"
+    text = resp.text[:2000]
+    if status == 403:
+        if "Just a moment" in text or "cloudflare" in text.lower():
+            return "HTTP 403 blocked by a Cloudflare challenge"
+        try:
+            err = resp.json()
+        except ValueError:
+            return "HTTP 403 blocked"
+        msg = err.get("error") or err.get("message") if isinstance(err, dict) else None
+        return f"HTTP 403 blocked ({str(msg)[:120]})" if msg else "HTTP 403 blocked"
+    return f"HTTP {status} server error"
