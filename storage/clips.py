@@ -140,7 +140,7 @@ class ClipRepo:
             await self.db.execute(
                 "UPDATE clips SET trigger = ?, triggers = ?, confidence = max(confidence, ?),"
                 " clip_end = max(clip_end, ?), details = ?, updated_at = ?"
-                " WHERE guild_id = ? AND moment_key = ? AND status IN ('detected', 'cutting')",
+                " WHERE guild_id = ? AND moment_key = ? AND status = 'detected'",
                 (
                     moment.trigger,
                     triggers,

@@ -1,0 +1,166 @@
+"""From a Moment to clip files, durably: store, wait for the window, cut, hand over for posting.
+
+Every step is a row transition in the store (detected -> cutting -> ready, or failed), so a
+restart resumes: `resume()` cuts again what was detected or cutting and hands over what was
+ready. Upgrades of an open clip (same key, higher revision) only update the row; the job
+re-reads the window before it cuts, so the clip covers the extended end. The store is a Protocol
+(storage.clips.ClipRepo fits it) because the engine never imports storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.clipper import ClipError, ClipFiles, Window
+from engine.events import Moment
+
+log = logging.getLogger("engine.pipeline")
+
+
+class ClipRecord(Protocol):
+    id: int
+    guild_id: int
+    streamer: str
+    t: float
+    clip_start: float
+    clip_end: float
+    status: str
+
+
+class ClipStore(Protocol):
+    async def record_moment(self, guild_id: int, moment: Any) -> tuple[int, bool]: ...
+    async def get(self, clip_id: int) -> Any: ...
+    async def transition(
+        self, clip_id: int, from_status: Iterable[str] | None, **fields: Any
+    ) -> bool: ...
+    async def with_status(self, *statuses: str, guild_id: int | None = None) -> list[Any]: ...
+
+
+class Cutter(Protocol):
+    async def cut(
+        self, window: Any, limit_bytes: int = ..., *, name: str | None = ...
+    ) -> ClipFiles: ...
+
+
+def describe(files: ClipFiles) -> str | None:
+    """A reviewer-facing note about what is unusual in these files, if anything."""
+    notes = []
+    if files.preview is None:
+        notes.append("no preview fits this server's upload limit: thumbnail only")
+    elif files.preview_transcoded:
+        notes.append("preview re-encoded to fit the upload limit")
+    if files.gaps:
+        lost = sum(g.end_t - g.start_t for g in files.gaps)
+        notes.append(f"the recording has {len(files.gaps)} gap(s), {lost:.0f} s missing")
+    return "; ".join(notes) or None
+
+
+class ClipPipeline:
+    def __init__(
+        self,
+        store: ClipStore,
+        clipper_for: Callable[[str], Cutter | None],
+        upload_limit: Callable[[int], Awaitable[int]],
+        on_ready: Callable[[int], Awaitable[None]],
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        poll_s: float = 1.0,
+    ) -> None:
+        self.store = store
+        self._clipper_for = clipper_for
+        self._upload_limit = upload_limit
+        self._on_ready = on_ready
+        self._clock = clock
+        self._sleep = sleep
+        self._poll_s = poll_s
+        self._jobs: dict[int, asyncio.Task[None]] = {}
+
+    async def on_moment(self, guild_id: int, moment: Moment) -> int:
+        """Store a moment; a new clip gets a cutting job. Returns the clip id."""
+        clip_id, new = await self.store.record_moment(guild_id, moment)
+        if new:
+            self._start(clip_id)
+        return clip_id
+
+    def _start(self, clip_id: int) -> None:
+        if clip_id in self._jobs:
+            return
+        task = asyncio.get_running_loop().create_task(self._job(clip_id), name=f"clip-{clip_id}")
+        self._jobs[clip_id] = task
+        task.add_done_callback(lambda _t: self._jobs.pop(clip_id, None))
+
+    async def resume(self) -> None:
+        """After a restart: cut what was not cut, hand over what was cut but not posted."""
+        for row in await self.store.with_status("detected", "cutting"):
+            self._start(int(row.id))
+        for row in await self.store.with_status("ready", "posting"):
+            await self._hand_over(int(row.id))
+
+    async def _job(self, clip_id: int) -> None:
+        row = await self.store.get(clip_id)
+        # Wait for the window to close, re-reading it: upgrades extend clip_end meanwhile.
+        while row is not None and row.status == "detected":
+            wait = float(row.clip_end) - self._clock()
+            if wait <= 0:
+                break
+            await self._sleep(min(wait, self._poll_s))
+            row = await self.store.get(clip_id)
+        if row is None or not await self.store.transition(
+            clip_id, ("detected", "cutting"), status="cutting"
+        ):
+            return
+        try:
+            files = await self._cut(row)
+        except ClipError as exc:
+            log.error("clip %s (%s) failed: %s", clip_id, row.streamer, str(exc).splitlines()[0])
+            await self.store.transition(clip_id, ("cutting",), status="failed", error=str(exc))
+            return
+        await self.store.transition(
+            clip_id,
+            ("cutting",),
+            status="ready",
+            original_path=str(files.original),
+            preview_path=str(files.preview) if files.preview else None,
+            thumbnail_path=str(files.thumbnail) if files.thumbnail else None,
+            note=describe(files),
+        )
+        await self._hand_over(clip_id)
+
+    async def _cut(self, row: Any) -> ClipFiles:
+        clipper = self._clipper_for(row.streamer)
+        if clipper is None:
+            raise ClipError(f"{row.streamer} is not being recorded any more")
+        limit = await self._upload_limit(int(row.guild_id))
+        window = Window(float(row.clip_start), float(row.clip_end), float(row.t))
+        return await clipper.cut(window, limit, name=f"{row.streamer}-{row.id}")
+
+    async def _hand_over(self, clip_id: int) -> None:
+        try:
+            await self._on_ready(clip_id)
+        except Exception:  # posting failed: the row stays ready and is retried on the next start
+            log.exception("clip %s: posting failed; it stays ready and will be retried", clip_id)
+
+    async def drain(self) -> None:
+        """Wait for the running jobs (tests, and a graceful shutdown with time to spare)."""
+        while self._jobs:
+            await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel running jobs; their rows stay detected/cutting and resume() picks them up."""
+        jobs = list(self._jobs.values())
+        for task in jobs:
+            task.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+
+
+def existing(path: str | None) -> Path | None:
+    """A stored file path that still exists, or None (files can be cleaned up under us)."""
+    if path and Path(path).is_file():
+        return Path(path)
+    return None
