@@ -15,3 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def config() -> Config:
     """The shipped config.yaml, so tests exercise the defaults users get."""
     return load_config(ROOT / "config.yaml")
+
+
+# The live HLS fake and a once-per-session recording of it (real streamlink + ffmpeg).
+from tests.fakes.media_fixtures import fake_hls, fake_media, recorded_stream  # noqa: E402, F401

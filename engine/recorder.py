@@ -1,0 +1,381 @@
+"""Records one streamer: ``streamlink --stdout <url> <quality> | ffmpeg -c copy -f segment``.
+
+One pipeline per rendition (``best`` for the original clips, a low one for previews that fit
+Discord's upload limit without transcoding). Each pipeline is supervised: when streamlink or
+ffmpeg exits (stream offline, network, a crash), both are stopped, the backoff sleeps (doubling
+up to a cap, reset after a run that produced segments) and both restart. The index notes the gap.
+
+ffmpeg flags, and why:
+- ``-c copy``: no decode. Measured (bench/recorders.py, 10 recorders x 2 renditions of a
+  1.9 + 0.5 Mb/s stream): ~0.2 % of a core per ffmpeg, ~0.25 % per streamlink; PSS ~13 MiB per
+  ffmpeg and ~37 MiB per streamlink, i.e. ~100 MiB per two-rendition recorder.
+- ``-f segment -segment_format mpegts -segment_time N``: the segment muxer only cuts at
+  keyframes (``break_non_keyframes`` off), so every file starts with one and plays on its own;
+  MPEG-TS survives a killed ffmpeg (no trailer to lose), unlike MP4.
+- ``-reset_timestamps 1``: each file's timestamps start near 0 (a cut's offsets are plain
+  offsets into the file) and a file never depends on the previous one's.
+- ``-segment_list pipe:1 -segment_list_type csv``: ffmpeg prints ``name,start,end`` when a file
+  is finished (start/end on the run's continuous timeline), so there is no directory polling.
+- ``-map 0:v:0? -map 0:a:0?``: only the media; Kick/IVS also carry a timed-ID3 data stream.
+streamlink runs with ``--loglevel debug`` because its HLS debug lines carry each segment's
+EXT-X-PROGRAM-DATE-TIME, which times the files (see engine/segments.py); ``--stream-timeout``
+bounds how long a silent stream (gone offline) keeps a pipeline up; ``--hls-live-edge`` (3, the
+default) is how far behind live a (re)start joins, which is also why a quick restart overlaps
+the previous run instead of leaving a hole (the index trims the overlap).
+
+Child processes are started by engine.procs: own process group, SIGTERM on parent death, reaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
+from engine.media_probe import packet_span
+from engine.procs import reap, start_process, stop_process
+from engine.segments import (
+    Segment,
+    SegmentIndex,
+    StreamTimeline,
+    parse_segment_csv,
+    parse_streamlink_line,
+)
+
+log = logging.getLogger(__name__)
+
+SLUG_RE = re.compile(r"^[a-z0-9_-]{1,25}$")
+_RENDITION_RE = re.compile(r"^[a-z0-9_]{1,20}$")
+_HEIGHT_RE = re.compile(r"^(\d{3,4})p(\d{2})?$")
+PREVIEW_MIN_HEIGHT = 360
+
+
+def validate_slug(slug: str) -> str:
+    """The slug goes into a URL and a path: only Kick's alphabet, nothing else gets through."""
+    if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
+        raise ValueError(f"invalid streamer slug: {slug!r}")
+    return slug
+
+
+def quality_args(rendition: str) -> list[str]:
+    """streamlink arguments selecting ``rendition``; the quality (positional) comes last.
+
+    ``best``/``worst`` pass through. ``480p`` becomes ``480p,480p60,worst,worst-unfiltered`` with
+    ``--stream-sorting-excludes <360p``: the exact rendition if the channel has it, else the
+    lowest one at or above 360p (``worst`` after the exclusion), else whatever is lowest.
+    """
+    if not _RENDITION_RE.fullmatch(rendition):
+        raise ValueError(f"invalid rendition name: {rendition!r}")
+    m = _HEIGHT_RE.fullmatch(rendition)
+    if not m:
+        return [rendition]
+    height = int(m[1])
+    floor = min(height, PREVIEW_MIN_HEIGHT)
+    names = [rendition] if m[2] else [f"{height}p", f"{height}p60"]
+    quality = ",".join([*names, "worst", "worst-unfiltered"])
+    return ["--stream-sorting-excludes", f"<{floor}p", quality]
+
+
+@dataclass
+class _Run:
+    rendition: str
+    run_id: str
+    streamlink: asyncio.subprocess.Process | None = None
+    ffmpeg: asyncio.subprocess.Process | None = None
+    timeline: StreamTimeline = field(default_factory=StreamTimeline)
+    segments: int = 0
+    last_end: float = 0.0  # output timeline end of the last listed file
+    listed: set[str] = field(default_factory=set)
+    sl_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    ff_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+
+class Recorder:
+    """Supervised recording of ``slug`` into ``out_dir/<slug>/<rendition>/*.ts``.
+
+    ``stream_url`` is a template with ``{slug}`` (``https://kick.com/{slug}``; tests use the
+    fake's ``hls://http://127.0.0.1:PORT/{slug}/master.m3u8``). ``sleep`` waits out the restart
+    backoff (inject a fake to test restarts quickly). ``start()``/``stop()`` are idempotent.
+    """
+
+    def __init__(
+        self,
+        slug: str,
+        stream_url: str,
+        out_dir: str | Path,
+        renditions: Sequence[str] = ("best", "480p"),
+        segment_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        *,
+        index: SegmentIndex | None = None,
+        backoff_initial_s: float = 2.0,
+        backoff_max_s: float = 60.0,
+        stop_timeout_s: float = 5.0,
+        stream_timeout_s: float = 20.0,
+        live_edge: int = 3,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        ffmpeg: str | None = None,
+        streamlink: Sequence[str] | None = None,
+        streamlink_args: Sequence[str] = (),
+        on_segment: Callable[[Segment], None] | None = None,
+    ) -> None:
+        self.slug = validate_slug(slug)
+        if not renditions:
+            raise ValueError("at least one rendition")
+        for r in renditions:
+            quality_args(r)  # validates
+        self.renditions = tuple(renditions)
+        self.stream_url = stream_url.replace("{slug}", self.slug)
+        self.out_dir = Path(out_dir) / self.slug
+        self.segment_s = segment_s
+        self.clock = clock
+        self.index = index if index is not None else SegmentIndex(self.renditions)
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.stop_timeout_s = stop_timeout_s
+        self.stream_timeout_s = stream_timeout_s
+        self.live_edge = live_edge
+        self._sleep = sleep
+        self._ffmpeg = ffmpeg or ffmpeg_exe()
+        self._streamlink = list(streamlink) if streamlink else streamlink_cmd()
+        self._streamlink_args = list(streamlink_args)
+        self._on_segment = on_segment
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._runs: dict[str, _Run] = {}
+        self._stop_evt = asyncio.Event()
+        self.restarts: dict[str, int] = dict.fromkeys(self.renditions, 0)
+        self.state: dict[str, str] = dict.fromkeys(self.renditions, "stopped")
+        self.last_error: dict[str, str] = {}
+
+    # -- public ------------------------------------------------------------------------------
+    def dir_for(self, rendition: str) -> Path:
+        return self.out_dir / rendition
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not self._stop_evt.is_set()
+
+    async def start(self) -> None:
+        """Start every rendition's supervisor (no-op when already running)."""
+        if self.running:
+            return
+        self._stop_evt = asyncio.Event()
+        for r in self.renditions:
+            self.dir_for(r).mkdir(parents=True, exist_ok=True)
+            self._tasks[r] = asyncio.create_task(self._supervise(r), name=f"rec-{self.slug}-{r}")
+
+    async def stop(self) -> None:
+        """Stop recording: SIGINT ffmpeg (it finalises its file), SIGTERM streamlink, SIGKILL
+        after ``stop_timeout_s``; returns once every child is reaped. No-op when stopped."""
+        if not self._tasks:
+            return
+        self._stop_evt.set()
+        tasks = list(self._tasks.values())
+        _done, pending = await asyncio.wait(tasks, timeout=self.stop_timeout_s * 3 + 5)
+        for t in pending:  # a wedged supervisor: cancelling runs its finally (stops children)
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def pids(self) -> dict[str, dict[str, int]]:
+        """Current children per rendition: ``{"best": {"streamlink": 123, "ffmpeg": 124}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for r, run in self._runs.items():
+            d = {}
+            for name in ("streamlink", "ffmpeg"):
+                p = getattr(run, name)
+                if p is not None and p.returncode is None:
+                    d[name] = p.pid
+            out[r] = d
+        return out
+
+    def child_pids(self) -> list[int]:
+        return [pid for d in self.pids().values() for pid in d.values()]
+
+    # -- supervision ---------------------------------------------------------------------------
+    async def _supervise(self, rendition: str) -> None:
+        backoff = self.backoff_initial_s
+        while not self._stop_evt.is_set():
+            self.state[rendition] = "starting"
+            try:
+                produced = await self._run_once(rendition)
+            except Exception as exc:  # cannot exec, no pipe, disk full, a bug: back off, retry
+                log.exception("%s/%s: recorder run failed", self.slug, rendition)
+                self.last_error[rendition] = f"{type(exc).__name__}: {exc}"
+                produced = 0
+            if self._stop_evt.is_set():
+                break
+            if produced:
+                backoff = self.backoff_initial_s
+            self.restarts[rendition] += 1
+            self.state[rendition] = "backoff"
+            log.info("%s/%s: restarting in %.1fs", self.slug, rendition, backoff)
+            sleeper = asyncio.ensure_future(self._sleep(backoff))
+            stopper = asyncio.ensure_future(self._stop_evt.wait())
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for t in (sleeper, stopper):
+                t.cancel()
+            backoff = min(backoff * 2, self.backoff_max_s)
+        self.state[rendition] = "stopped"
+
+    async def _run_once(self, rendition: str) -> int:
+        run = _Run(rendition, f"{int(self.clock() * 1000)}")
+        self._runs[rendition] = run
+        out = self.dir_for(rendition)
+        out.mkdir(parents=True, exist_ok=True)
+        sl_argv = [
+            *self._streamlink,
+            "--loglevel", "debug", "--stdout",
+            "--hls-live-edge", str(self.live_edge),
+            "--stream-timeout", str(self.stream_timeout_s),
+            *self._streamlink_args,
+            *quality_args(rendition)[:-1],
+            self.stream_url,
+            quality_args(rendition)[-1],
+        ]  # fmt: skip
+        ff_argv = [
+            self._ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
+            "-i", "pipe:0", "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
+            "-f", "segment", "-segment_format", "mpegts",
+            "-segment_time", f"{self.segment_s:g}", "-reset_timestamps", "1",
+            "-segment_list", "pipe:1", "-segment_list_type", "csv",
+            str(out / f"{run.run_id}_%05d.ts"),
+        ]  # fmt: skip
+        rfd, wfd = os.pipe()
+        try:
+            run.streamlink = await start_process(
+                sl_argv, stdout=wfd, stderr=asyncio.subprocess.PIPE
+            )
+            run.ffmpeg = await start_process(
+                ff_argv, stdin=rfd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+        except BaseException:
+            if run.streamlink is not None:
+                await stop_process(run.streamlink, self.stop_timeout_s, first_signal=signal.SIGTERM)
+            raise
+        finally:
+            os.close(rfd)
+            os.close(wfd)
+        self.state[rendition] = "recording"
+        log.info(
+            "%s/%s: recording (streamlink %d, ffmpeg %d)",
+            self.slug, rendition, run.streamlink.pid, run.ffmpeg.pid,
+        )  # fmt: skip
+        readers = [
+            asyncio.create_task(self._read_streamlink(run)),
+            asyncio.create_task(self._read_ffmpeg_list(run)),
+            asyncio.create_task(self._read_tail(run.ffmpeg.stderr, run.ff_tail)),
+        ]
+        waits = [
+            asyncio.ensure_future(reap(run.streamlink)),
+            asyncio.ensure_future(reap(run.ffmpeg)),
+            asyncio.ensure_future(self._stop_evt.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waits[2].cancel()
+            await asyncio.gather(
+                stop_process(run.ffmpeg, self.stop_timeout_s),
+                stop_process(run.streamlink, self.stop_timeout_s, first_signal=signal.SIGTERM),
+                return_exceptions=True,
+            )
+            await asyncio.gather(*readers, return_exceptions=True)
+            await asyncio.gather(*waits[:2], return_exceptions=True)
+        await self._index_partial(run)
+        if not self._stop_evt.is_set():
+            tail = [*run.sl_tail, *run.ff_tail]
+            why = next(
+                (x for x in reversed(tail) if "error" in x.lower()), tail[-1] if tail else ""
+            )
+            self.last_error[rendition] = "\n".join([*run.sl_tail, *run.ff_tail])[-2000:]
+            log.warning(
+                "%s/%s: recorder exited (streamlink %s, ffmpeg %s) after %d segments: %s",
+                self.slug, rendition, run.streamlink.returncode, run.ffmpeg.returncode,
+                run.segments, why,
+            )  # fmt: skip
+        return run.segments
+
+    # -- process output --------------------------------------------------------------------------
+    async def _read_streamlink(self, run: _Run) -> None:
+        assert run.streamlink is not None and run.streamlink.stderr is not None
+        async for raw in run.streamlink.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            parsed = parse_streamlink_line(line)
+            if parsed is None:
+                if "][debug]" not in line and line:
+                    run.sl_tail.append(line)
+                continue
+            kind, num, duration, date = parsed
+            if kind == "queued":
+                run.timeline.on_queued(num, duration, date)
+            else:
+                run.timeline.on_written(num, self.clock())
+
+    @staticmethod
+    async def _read_tail(stream: asyncio.StreamReader | None, tail: deque[str]) -> None:
+        if stream is None:
+            return
+        async for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                tail.append(line)
+
+    async def _read_ffmpeg_list(self, run: _Run) -> None:
+        assert run.ffmpeg is not None and run.ffmpeg.stdout is not None
+        async for raw in run.ffmpeg.stdout:
+            entry = parse_segment_csv(raw.decode("utf-8", "replace"))
+            if entry is None:
+                continue
+            name, start, end = entry
+            run.listed.add(name)
+            run.last_end = end
+            self._add_segment(run, self.dir_for(run.rendition) / name, start, end)
+
+    def _add_segment(self, run: _Run, path: Path, start: float, end: float) -> None:
+        mapped = run.timeline.wall(start)
+        if mapped is None:  # no streamlink timing at all: the file just arrived
+            wall, timing = self.clock() - (end - start), "arrival"
+        else:
+            wall, timing = mapped
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return
+        seg = Segment(
+            path, wall, wall + (end - start), run.rendition, run.run_id, size, timing=timing
+        )
+        gap = self.index.add(seg)
+        run.segments += 1
+        if gap is not None:
+            log.info(
+                "%s/%s: gap of %.1fs in the recording", self.slug, run.rendition,
+                gap.end_t - gap.start_t,
+            )  # fmt: skip
+        if self._on_segment is not None:
+            self._on_segment(seg)
+
+    async def _index_partial(self, run: _Run) -> None:
+        """Index (or delete) the file ffmpeg was writing when it died without finishing it."""
+        out = self.dir_for(run.rendition)
+        leftovers = sorted(p for p in out.glob(f"{run.run_id}_*.ts") if p.name not in run.listed)
+        for p in leftovers[:-1]:
+            p.unlink(missing_ok=True)
+        if not leftovers:
+            return
+        last = leftovers[-1]
+        span = await asyncio.to_thread(packet_span, last)
+        if span is None or span[1] - span[0] < 0.3:
+            last.unlink(missing_ok=True)
+            return
+        start = run.last_end
+        self._add_segment(run, last, start, start + (span[1] - span[0]))
+        log.info("%s/%s: kept partial segment %s", self.slug, run.rendition, last.name)
