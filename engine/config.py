@@ -62,6 +62,8 @@ class RecordingConfig:
     restart_backoff_initial_s: float = 2.0
     restart_backoff_max_s: float = 60.0
     stop_timeout_s: float = 5.0
+    stream_timeout_s: float = 20.0
+    live_edge: int = 3
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,11 @@ class ClipsConfig:
     max_length_s: float = 90.0
     thumbnail: bool = True
     preview_codec_fallback: str = "libx264"
+    preview_preset: str = "veryfast"
+    preview_max_height: int = 720
+    preview_wait_s: float = 15.0
     wait_timeout_s: float = 120.0
+    ffmpeg_timeout_s: float = 300.0
 
 
 @dataclass(frozen=True)

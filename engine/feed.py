@@ -91,6 +91,8 @@ class Feed:
             backoff_initial_s=rec.restart_backoff_initial_s,
             backoff_max_s=rec.restart_backoff_max_s,
             stop_timeout_s=rec.stop_timeout_s,
+            stream_timeout_s=rec.stream_timeout_s,
+            live_edge=rec.live_edge,
             **(recorder_kwargs or {}),
         )
         clips = config.clips
@@ -98,9 +100,15 @@ class Feed:
             self.index,
             Path(clips_dir) / self.slug,
             wait_timeout_s=clips.wait_timeout_s,
+            preview_wait_s=clips.preview_wait_s,
             thumbnail=clips.thumbnail,
             transcode_codec=clips.preview_codec_fallback,
+            transcode_preset=clips.preview_preset,
+            max_preview_height=clips.preview_max_height,
+            ffmpeg_timeout_s=clips.ffmpeg_timeout_s,
             clock=clock,
+            # A stream that ended will not record the rest of the window: cut what exists now.
+            is_recording=lambda: self.recorder.running,
         )
         self._chat_kwargs = chat_kwargs or {}
         self._subscribers: list[Subscriber] = []

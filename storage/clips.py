@@ -249,3 +249,10 @@ class ClipRepo:
             " WHERE status IN ('detected', 'cutting')"
         )
         return [(str(r[0]), float(r[1]), float(r[2])) for r in rows]
+
+    async def created_between(self, start: str, end: str) -> list[ClipRow]:
+        """Clips created in [start, end) (ISO UTC), for the daily summary."""
+        rows = await self.db.fetchall(
+            _SELECT + " WHERE c.created_at >= ? AND c.created_at < ? ORDER BY c.id", (start, end)
+        )
+        return [_row(r) for r in rows]
