@@ -34,6 +34,7 @@ from engine.kick_api import ChannelIds, ChannelNotFound, KickApi, KickError, nor
 from engine.poller import ViewerPoller
 from engine.pusher import LIVE_EVENT, ControlFrame
 from engine.recorder import Recorder
+from engine.segment_journal import SegmentJournal
 from engine.segments import SegmentIndex
 
 log = logging.getLogger("engine.feed")
@@ -80,6 +81,11 @@ class Feed:
         self.emotes = EmoteParser(config.triggers.emote_flood.plain_emotes)
         rec = config.recording
         self.index = SegmentIndex(rec.renditions)
+        # What an earlier run recorded stays cuttable: a restart mid-clip loses nothing.
+        self.journal = SegmentJournal(Path(segments_dir) / self.slug)
+        restored = self.journal.restore(self.index)
+        if restored:
+            log.info("feed %s: %d recorded segments restored", self.slug, restored)
         self.recorder = Recorder(
             self.slug,
             config.kick.stream_url,
@@ -93,6 +99,7 @@ class Feed:
             stop_timeout_s=rec.stop_timeout_s,
             stream_timeout_s=rec.stream_timeout_s,
             live_edge=rec.live_edge,
+            on_segment=self.journal.append,
             **(recorder_kwargs or {}),
         )
         clips = config.clips

@@ -53,6 +53,8 @@ async def clean_segments(
             return bool(clipper.in_use(seg)) or is_needed(slug, seg.start_t, seg.end_t, windows)
 
         dropped = index.prune(now - keep_s, keep)
+        if dropped and getattr(feed, "journal", None) is not None:
+            feed.journal.rewrite(index)
         report.count += len(dropped)
         report.bytes_freed += sum(s.size for s in dropped)
         for rendition in index.renditions:

@@ -145,6 +145,15 @@ async def test_offline_then_live_again_is_a_new_session(
             await feed.stop()
             await api.aclose()
         assert not feed.recorder.child_pids()
+        # A restart: a new Feed on the same folders knows every second recorded before it.
+        again = Feed(
+            SLUG, cfg, api, segments_dir=cfg.storage.segments_dir, clips_dir=cfg.storage.clips_dir
+        )
+        for rendition in cfg.recording.renditions:
+            old = [(x.path, x.start_t) for x in feed.index.entries(rendition)]
+            new = [(x.path, x.start_t) for x in again.index.entries(rendition)]
+            assert new == old and new
+        assert again.index.gaps("best"), "the restored index sees the offline gap too"
 
 
 async def test_feed_start_stop_is_idempotent_and_unknown_slug_is_harmless(

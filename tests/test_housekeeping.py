@@ -102,3 +102,24 @@ async def test_rejected_files_go_after_the_grace(
     assert not files["old"].exists() and files["new"].exists()
     old: Any = await clips.get(ids["old"])
     assert old.status == "deleted"
+
+
+def test_segment_journal_survives_restarts_and_torn_lines(tmp_path: Path) -> None:
+    from engine.segment_journal import SegmentJournal
+
+    root = tmp_path / "segments"
+    j = SegmentJournal(root / "xqc")
+    segs = [seg_file(root, "xqc", i, T0 + 10 * i) for i in range(5)]
+    for s in segs:
+        j.append(s)
+    segs[0].path.unlink()  # the scheduler deleted it
+    with open(j.path, "a", encoding="utf-8") as f:
+        f.write('{"path": "torn')  # the bot died mid-write
+    index = SegmentIndex(["best"])
+    assert j.restore(index) == 4
+    assert [s.path for s in index.entries("best")] == [s.path for s in segs[1:]]
+    assert j.path.read_text().count("\n") == 4, "compacted"
+    index.prune(T0 + 30, delete_files=False)
+    j.rewrite(index)
+    again = SegmentIndex(["best"])
+    assert j.restore(again) == 3  # segment 1 ended before T0+30; 2, 3 and 4 stay
