@@ -1,0 +1,247 @@
+"""Kick clip bot: `python bot.py [--config config.yaml] [--check]`.
+
+Builds everything here and passes it down (no module-level bot, no import-time settings):
+config -> storage -> Kick client -> feeds/watches/pipeline (engine) -> the discord.py Bot with
+its cogs. setup_hook restores the watches, resumes unfinished clips and syncs the slash
+commands; SIGTERM/SIGINT stop feeds, recorders, scheduler and storage within seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from engine.app import App
+from engine.config import Config, ConfigError, load_config
+from engine.detector import Detector
+from engine.feed import Feed
+from engine.history import StatsHistory
+from engine.kick_api import KickApi
+from engine.logging_setup import configure_logging
+from engine.pipeline import ClipPipeline
+from engine.watch_hub import WatchHub
+from storage.clips import ClipRepo
+from storage.db import Database
+from storage.settings import SettingsRepo
+from storage.watches import ChannelCacheRepo, WatchRepo
+
+log = logging.getLogger("bot")
+
+COGS = (
+    "cogs.errors",
+    "cogs.admin",
+    "cogs.watch",
+    "cogs.thresholds",
+    "cogs.stats",
+    "cogs.alerts",
+    "cogs.review",
+    "cogs.maintenance",
+)
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
+
+
+@dataclass
+class Services:
+    """Everything the cogs use, built once and closed in reverse order."""
+
+    config: Config
+    db: Database
+    kick: KickApi
+    settings: SettingsRepo
+    watches: WatchRepo
+    clips: ClipRepo
+    hub: WatchHub
+    pipeline: ClipPipeline
+    history: StatsHistory
+    app: App
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.app.stop()
+        await self.kick.aclose()
+        await self.db.close()
+
+
+async def build_services(
+    config: Config,
+    *,
+    kick_client_id: str | None = None,
+    kick_client_secret: str | None = None,
+    feed_kwargs: dict[str, Any] | None = None,
+) -> Services:
+    """Open storage and wire the engine; nothing touches Discord or starts a feed yet."""
+    st = config.storage
+    db = await Database.open(st.database)
+    settings, watches, clips = SettingsRepo(db), WatchRepo(db), ClipRepo(db)
+    kick = KickApi(
+        config.kick,
+        client_id=kick_client_id,
+        client_secret=kick_client_secret,
+        cache=ChannelCacheRepo(db),
+        known_chatrooms=config.kick.chatrooms,
+    )
+
+    def make_feed(slug: str) -> Feed:
+        return Feed(
+            slug,
+            config,
+            kick,
+            segments_dir=st.segments_dir,
+            clips_dir=st.clips_dir,
+            **(feed_kwargs or {}),
+        )
+
+    def make_detector(slug: str, overrides: Any, state: Any) -> Detector:
+        return Detector(slug, config, overrides=overrides, state=state)
+
+    async def post_later(clip_id: int) -> None:
+        # Replaced by the review cog once it is loaded; until then clips stay "ready" and are
+        # posted by resume() on the next start.
+        log.info("clip %s is ready; no poster loaded yet", clip_id)
+
+    def clipper_for(slug: str) -> Any:
+        feed = hub.feeds.get(slug)
+        return getattr(feed, "clipper", None)
+
+    history = StatsHistory()
+    app_ref: list[App] = []
+
+    async def on_moment(guild_id: int, moment: Any) -> None:
+        await app_ref[0].on_moment(guild_id, moment)
+
+    hub = WatchHub(make_feed, make_detector, on_moment)
+
+    async def upload_limit(guild_id: int) -> int:
+        return await app_ref[0].upload_limit(guild_id)
+
+    async def on_ready(clip_id: int) -> None:
+        await services.extra.get("poster", post_later)(clip_id)
+
+    pipeline = ClipPipeline(clips, clipper_for, upload_limit, on_ready)
+    app = App(config, kick, settings, watches, clips, hub, pipeline, history)
+    app_ref.append(app)
+    services = Services(config, db, kick, settings, watches, clips, hub, pipeline, history, app)
+    return services
+
+
+def point_discord_at(config: Config) -> None:
+    """discord.py reads both addresses from class attributes; tests point them at a fake."""
+    discord.http.Route.BASE = config.discord.api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
+
+
+class ClipBot(commands.Bot):
+    """The Discord front: cogs translate interactions into App calls."""
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        # Slash commands and buttons need no privileged intent; `guilds` keeps roles and
+        # channels cached for permission checks and posting.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            **options,
+        )
+        self.services = services
+        self.app = services.app
+        self.config = services.config
+
+    async def setup_hook(self) -> None:
+        for ext in COGS:
+            await self.load_extension(ext)
+        await self.app.start()
+        guilds = self.config.discord.sync_guilds
+        if guilds:
+            for gid in guilds:
+                guild = discord.Object(id=gid)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+        log.info("ready: %d watches restored", len(self.app.hub.watches))
+
+    async def close(self) -> None:
+        try:
+            # Cogs first: their background work (posting, scheduled jobs) stops while storage
+            # is still open, instead of failing on a closed database during shutdown.
+            for ext in tuple(self.extensions):
+                try:
+                    await self.unload_extension(ext)
+                except Exception:
+                    log.exception("unloading %s failed", ext)
+            await self.services.close()
+        finally:
+            await super().close()
+
+
+async def run(config: Config, token: str) -> int:
+    point_discord_at(config)
+    services = await build_services(
+        config,
+        kick_client_id=os.environ.get("KICK_CLIENT_ID") or None,
+        kick_client_secret=os.environ.get("KICK_CLIENT_SECRET") or None,
+    )
+    bot = ClipBot(services)
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def ask_stop() -> None:
+        if not closing:
+            log.info("stopping (signal)")
+            closing.append(loop.create_task(bot.close()))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, ask_stop)
+    try:
+        await bot.start(token)
+    except discord.LoginFailure:
+        log.error("Discord refused the token (DISCORD_TOKEN): check it in the developer portal")
+        await bot.close()
+        return 2
+    finally:
+        if not bot.is_closed():
+            await bot.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bot.py", description="Kick clip bot for Discord")
+    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config.yaml to use")
+    ap.add_argument("--check", action="store_true", help="check the setup and exit")
+    args = ap.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"bot.py: {exc}", file=sys.stderr)
+        return 2
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    secrets = [s for s in (token, os.environ.get("KICK_CLIENT_SECRET", "")) if s]
+    configure_logging(config.logging, secrets)
+    if args.check:
+        from engine.checks import run_checks
+
+        return asyncio.run(run_checks(config, token))
+    if not token:
+        print(
+            "bot.py: DISCORD_TOKEN is not set: put your bot token in the environment or in .env",
+            file=sys.stderr,
+        )
+        return 2
+    return asyncio.run(run(config, token))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Who may do what, and how a cog reaches the App.
+
+Reviewers are members with Manage Server or the guild's configured reviewer role. Discord's
+`default_permissions` only hides a command in the client by default (a server admin can grant it
+to anyone under Integrations), so every guarded command also checks at run time. Refusals raise
+a CheckFailure subclass carrying the sentence to show; cogs/errors.py answers it ephemerally.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord import app_commands
+
+if TYPE_CHECKING:
+    from engine.app import App
+
+NOT_REVIEWER = "Only reviewers can do that: you need Manage Server or this server's reviewer role."
+NOT_MANAGER = "Only members with Manage Server can change this bot's setup."
+GUILD_ONLY = "This only works inside a server."
+
+
+class Refused(app_commands.CheckFailure):
+    """A check failed; the message is meant for the member as is."""
+
+
+def app_of(client: discord.Client) -> App:
+    """The App the bot was built with (bot.ClipBot sets it; cogs never import bot.py, which may
+    be running as __main__)."""
+    app = getattr(client, "app", None)
+    if app is None:
+        raise RuntimeError("this client carries no App (is it a ClipBot?)")
+    return cast("App", app)
+
+
+def services_of(client: discord.Client) -> Any:
+    return client.services  # type: ignore[attr-defined]
+
+
+async def may_review(interaction: discord.Interaction) -> bool:
+    """Manage Server, or the reviewer role set with /setup."""
+    if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
+        return False
+    if interaction.permissions.manage_guild:
+        return True
+    settings = await app_of(interaction.client).settings.get(interaction.guild_id)
+    role_id = settings.reviewer_role_id
+    return role_id is not None and any(r.id == role_id for r in interaction.user.roles)
+
+
+def reviewer_only() -> Any:
+    """app_commands check: refuse (ephemerally, via the error handler) non-reviewers."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            raise Refused(GUILD_ONLY)
+        if not await may_review(interaction):
+            raise Refused(NOT_REVIEWER)
+        return True
+
+    return app_commands.check(predicate)
+
+
+def manager_only() -> Any:
+    """The run-time half of `default_permissions(manage_guild=True)`."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            raise Refused(GUILD_ONLY)
+        if not interaction.permissions.manage_guild:
+            raise Refused(NOT_MANAGER)
+        return True
+
+    return app_commands.check(predicate)
+
+
+def guild_id_of(interaction: discord.Interaction) -> int:
+    """Every command here is guild-only; this narrows the type and guards DMs."""
+    if interaction.guild_id is None:
+        raise Refused(GUILD_ONLY)
+    return interaction.guild_id

@@ -1,0 +1,186 @@
+"""Embeds built from plain data (clip rows, App results); no Discord calls, no storage.
+
+Kept apart from the cogs so one function renders a clip both when it is posted and every time a
+button edits it: the message always shows the row as it is now (status, reviewer, title).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import discord
+
+STATUS_COLOURS = {
+    "posted": discord.Colour.blurple(),
+    "approved": discord.Colour.green(),
+    "rejected": discord.Colour.red(),
+    "deleted": discord.Colour.dark_grey(),
+}
+STATUS_TEXT = {
+    "ready": "waiting to be posted",
+    "posting": "being posted",
+    "posted": "waiting for review",
+    "approved": "✅ approved",
+    "rejected": "❌ rejected",
+    "deleted": "🗑️ deleted (files removed)",
+}
+MAX_SAMPLES = 5
+
+
+def ts(t: float | None, style: str = "f") -> str:
+    """A Discord timestamp: every reader sees it in their own timezone."""
+    return f"<t:{int(t)}:{style}>" if t else "?"
+
+
+def iso_ts(stamp: str | None, style: str = "R") -> str:
+    if not stamp:
+        return "?"
+    return ts(datetime.fromisoformat(stamp).timestamp(), style)
+
+
+def jump_url(guild_id: int, channel_id: int | None, message_id: int | None) -> str | None:
+    if not channel_id or not message_id:
+        return None
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def _clean(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number(value: Any, fmt: str = "{:,}") -> str:
+    if value is None:
+        return "?"
+    return fmt.format(value)
+
+
+def status_line(row: Any) -> str:
+    text = STATUS_TEXT.get(row.status, row.status)
+    if row.status in ("approved", "rejected", "deleted") and row.reviewed_by:
+        text += f" by <@{row.reviewed_by}> {iso_ts(row.reviewed_at)}"
+    return text
+
+
+def clip_embed(row: Any, *, image_url: str | None = None) -> discord.Embed:
+    """The review message of one clip: why it fired, against what normal, and what chat said."""
+    details: Mapping[str, Any] = row.details or {}
+    star = "★ " if row.favorite else ""
+    headline = row.title or f"{row.streamer}: {row.trigger.replace('_', ' ')}"
+    embed = discord.Embed(
+        title=_clean(star + headline, 256),
+        url=f"https://kick.com/{row.streamer}",
+        colour=STATUS_COLOURS.get(row.status, discord.Colour.blurple()),
+    )
+    samples = list(details.get("samples") or [])[-MAX_SAMPLES:]
+    if samples:
+        lines = [
+            f"**{_clean(s.get('user', '?'), 32)}**: {_clean(s.get('text', ''), 120)}"
+            for s in samples
+        ]
+        embed.description = "\n".join(lines)
+    embed.add_field(name="Streamer", value=f"[{row.streamer}](https://kick.com/{row.streamer})")
+    triggers = ", ".join(t.replace("_", " ") for t in row.triggers) or row.trigger
+    embed.add_field(name="Trigger", value=f"**{row.trigger.replace('_', ' ')}** ({triggers})")
+    embed.add_field(name="Confidence", value=f"{row.confidence:.0%}")
+    embed.add_field(name="Viewers", value=_number(details.get("viewers")))
+    velocity, baseline = details.get("velocity"), details.get("baseline")
+    embed.add_field(
+        name="Chat",
+        value=f"{_number(velocity, '{:g}')} msg/s (normal {_number(baseline, '{:g}')} msg/s)",
+    )
+    embed.add_field(name="When", value=f"{ts(row.t)} ({ts(row.t, 'R')})")
+    embed.add_field(name="Status", value=status_line(row), inline=False)
+    if row.note:
+        embed.add_field(name="Note", value=_clean(row.note, 1000), inline=False)
+    if image_url:
+        embed.set_image(url=image_url)
+    embed.set_footer(text=f"clip #{row.id} · {row.clip_end - row.clip_start:.0f} s")
+    return embed
+
+
+def thresholds_embed(streamer: str, views: Iterable[Any]) -> discord.Embed:
+    embed = discord.Embed(title=f"Thresholds for {streamer}", colour=discord.Colour.blurple())
+    for v in views:
+        mark = " (changed)" if v.overridden else ""
+        embed.add_field(
+            name=f"{v.name}{mark}",
+            value=f"**{v.value:g}** (default {v.default:g}, {v.lo:g}-{v.hi:g})\n{v.help}",
+        )
+    embed.set_footer(text="/thresholds set to change one, /thresholds reset to undo")
+    return embed
+
+
+def _counts(counter: Mapping[str, int]) -> str:
+    items = [f"{k.replace('_', ' ')} {n}" for k, n in sorted(counter.items()) if n]
+    return ", ".join(items) or "none"
+
+
+def daily_limit_text(clips_today: int, daily_max: int, timezone: str) -> str | None:
+    if clips_today < daily_max:
+        return None
+    return (
+        f"**daily limit reached: {clips_today}/{daily_max}, no more clips until midnight "
+        f"{timezone}**"
+    )
+
+
+def stats_embed(stats: Any, timezone: str, chart_name: str | None) -> discord.Embed:
+    """One streamer's /stats: live state, chat against its normal, today's clips and limits."""
+    snap = stats.snapshot
+    live = "🔴 live" if stats.live else "offline"
+    embed = discord.Embed(
+        title=f"{stats.streamer}: {live}",
+        url=f"https://kick.com/{stats.streamer}",
+        colour=discord.Colour.red() if stats.live else discord.Colour.dark_grey(),
+    )
+    limit = daily_limit_text(snap.clips_today, snap.daily_max, timezone)
+    if limit:
+        embed.description = limit
+    viewers = stats.viewers if stats.viewers is not None else snap.viewers
+    embed.add_field(name="Viewers", value=_number(viewers))
+    embed.add_field(
+        name="Chat velocity",
+        value=f"{snap.velocity:g} msg/s now · normal {snap.baseline:g} · fires at "
+        f"{snap.threshold:g}",
+    )
+    embed.add_field(
+        name="Baseline",
+        value="ready" if snap.warm else "warming up (learning the channel's normal chat rate)",
+    )
+    embed.add_field(name="Clips today", value=f"{snap.clips_today}/{snap.daily_max}")
+    embed.add_field(name="Triggers fired today", value=_counts(snap.fired_today))
+    embed.add_field(name="Suppressed today", value=_counts(snap.suppressed_today))
+    c = stats.clip_counts
+    working = sum(c.get(s, 0) for s in ("detected", "cutting", "ready", "posting"))
+    embed.add_field(
+        name="Review",
+        value=f"pending {c.get('posted', 0)} · approved {c.get('approved', 0)} · "
+        f"rejected {c.get('rejected', 0)}" + (f" · being cut/posted {working}" if working else ""),
+        inline=False,
+    )
+    if snap.open_clip:
+        embed.add_field(name="Open clip", value=snap.open_clip, inline=False)
+    if chart_name:
+        embed.set_image(url=f"attachment://{chart_name}")
+    return embed
+
+
+def pending_embed(guild_id: int, rows: Sequence[Any], more: bool) -> discord.Embed:
+    embed = discord.Embed(title="Clips waiting for review", colour=discord.Colour.blurple())
+    lines = []
+    for row in rows:
+        link = jump_url(guild_id, row.channel_id, row.message_id)
+        name = _clean(row.title or row.trigger.replace("_", " "), 60)
+        where = f"[jump]({link})" if link else "not posted"
+        lines.append(
+            f"#{row.id} **{row.streamer}** {name} · {row.confidence:.0%} · {ts(row.t, 'R')} · "
+            f"{where}"
+        )
+    embed.description = "\n".join(lines) if lines else "Nothing is waiting for review."
+    if more:
+        embed.set_footer(text="More are waiting; only the oldest are listed.")
+    return embed

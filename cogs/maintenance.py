@@ -1,0 +1,132 @@
+"""The scheduler (apscheduler) and what it has to say in Discord.
+
+Jobs: sample /stats history (10 s), delete old segments (1 min), check free disk (30 s),
+delete rejected clips' files (hourly), and at midnight in the configured timezone post each
+guild its daily summary. Job bodies log their errors instead of dying, so one bad run never
+stops the schedule; the scheduler is shut down in cog_unload.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+from engine.daily import daily_summary as render_summary
+from engine.daily import day_of, day_range_utc, tally
+from engine.housekeeping import clean_rejected, clean_segments
+from engine.maintenance import DiskGuard, disk_status
+
+log = logging.getLogger("cogs.maintenance")
+
+
+def logged(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            await fn(*args, **kwargs)
+        except Exception:
+            log.exception("scheduled job %s failed; it runs again at its next time", fn.__name__)
+
+    return wrapper
+
+
+class Maintenance(commands.Cog):
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.services = bot.services
+        self.config = bot.services.config
+        self.scheduler = AsyncIOScheduler(timezone=self.config.limits.timezone)
+        sc = self.config.scheduler
+        self.disk = DiskGuard(sc.disk_min_free_mb)
+        self.clock: Callable[[], float] = time.time
+
+    async def cog_load(self) -> None:
+        s = self.scheduler
+        opts: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+        s.add_job(self.sample_stats, "interval", seconds=10, id="stats", **opts)
+        s.add_job(self.segments, "interval", minutes=1, id="segments", **opts)
+        s.add_job(self.check_disk, "interval", seconds=30, id="disk", **opts)
+        s.add_job(self.rejected, "interval", hours=1, id="rejected", **opts)
+        s.add_job(self.midnight, "cron", hour=0, minute=0, id="midnight", **opts)
+        s.start()
+
+    async def cog_unload(self) -> None:
+        self.scheduler.shutdown(wait=False)
+
+    @logged
+    async def sample_stats(self) -> None:
+        self.services.app.sample_history()
+
+    @logged
+    async def segments(self) -> None:
+        report = await clean_segments(
+            self.services.hub.feeds, self.services.clips, self.config, self.clock()
+        )
+        if report.count or report.errors:
+            log.info("segments: %s", report)
+
+    @logged
+    async def rejected(self) -> None:
+        await clean_rejected(self.services.clips, self.config, self.clock())
+
+    @logged
+    async def check_disk(self) -> None:
+        status = disk_status(
+            Path(self.config.storage.data_dir),
+            self.config.scheduler.disk_min_free_mb,
+        )
+        change = self.disk.update(status)
+        if change is None:
+            return
+        paused = change == "became_low"
+        for feed in list(self.services.hub.feeds.values()):
+            await feed.pause_recording(paused)
+        if paused:
+            text = (
+                f"Disk almost full ({status.free_mb:.0f} MB free, minimum "
+                f"{self.config.scheduler.disk_min_free_mb:.0f} MB): recording is paused."
+                " Free some space; it resumes by itself."
+            )
+            log.error("disk low: %.0f MB free; recording paused", status.free_mb)
+        else:
+            text = f"Disk space is back ({status.free_mb:.0f} MB free): recording resumed."
+            log.warning("disk recovered: %.0f MB free; recording resumed", status.free_mb)
+        await self.tell_all(text)
+
+    @logged
+    async def midnight(self) -> None:
+        """Post yesterday's summary; the daily limits roll over by themselves (day keys)."""
+        tz = self.config.limits.timezone
+        yesterday = day_of(self.clock() - 3600, tz)
+        start, end = day_range_utc(yesterday, tz)
+        await self.services.app.save_states()
+        rows = await self.services.clips.created_between(start, end)
+        for guild_id, days in tally(rows).items():
+            await self.tell(guild_id, render_summary(yesterday, days, tz))
+
+    async def tell_all(self, text: str) -> None:
+        guilds = {gid for gid, _ in self.services.hub.watches}
+        for guild_id in guilds:
+            await self.tell(guild_id, text)
+
+    async def tell(self, guild_id: int, text: str) -> None:
+        settings = await self.services.settings.get(guild_id)
+        if not settings.review_channel_id:
+            return
+        channel = self.bot.get_partial_messageable(settings.review_channel_id)
+        try:
+            await channel.send(text[:2000])
+        except discord.HTTPException as exc:
+            log.warning("could not post to guild %s's review channel: %s", guild_id, exc)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Maintenance(bot))

@@ -1,0 +1,182 @@
+"""The review buttons under each clip: Approve / Reject / Favorite / Rename / Delete.
+
+Each button is a `discord.ui.DynamicItem` whose custom_id carries the action and the clip id
+(`clip:approve:42`). discord.py matches clicks against the template, so the buttons keep working
+after a restart with no stored view list: every click reloads the clip from the database, the
+App applies the action with a compare-and-set, and the message is re-rendered from the row.
+The loser of a race (double click, two reviewers) changes nothing and is told who was first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import discord
+
+from cogs import embeds, errors, safe_send
+from cogs.checks import NOT_REVIEWER, app_of, may_review
+
+log = logging.getLogger("cogs.review_view")
+
+ACTIONS = ("approve", "reject", "favorite", "rename", "delete")
+RENAME_INPUT = "clip:rename-modal:title"
+TEMPLATE = r"clip:(?P<action>approve|reject|favorite|rename|delete):(?P<id>[0-9]{1,20})"
+
+
+def custom_id(action: str, clip_id: int) -> str:
+    return f"clip:{action}:{clip_id}"
+
+
+def button_specs(row: Any) -> list[tuple[str, str, discord.ButtonStyle, bool]]:
+    """(action, label, style, disabled) for the clip's current state."""
+    status = row.status
+    gone = status == "deleted"
+    grey = discord.ButtonStyle.secondary
+    approved, rejected = status == "approved", status == "rejected"
+    return [
+        (
+            "approve",
+            "Approved" if approved else "Approve",
+            discord.ButtonStyle.success,
+            gone or approved,
+        ),
+        (
+            "reject",
+            "Rejected" if rejected else "Reject",
+            discord.ButtonStyle.danger,
+            gone or rejected,
+        ),
+        ("favorite", "★ Favorited" if row.favorite else "☆ Favorite", grey, gone),
+        ("rename", "Rename", grey, gone),
+        ("delete", "Deleted" if gone else "Delete", grey, gone),
+    ]
+
+
+class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """One review button; its state is the custom_id, everything else comes from storage."""
+
+    def __init__(
+        self,
+        action: str,
+        clip_id: int,
+        *,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        disabled: bool = False,
+    ) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label or action.title(),
+            style=style,
+            custom_id=custom_id(action, clip_id),
+            disabled=disabled,
+        )
+        super().__init__(button)
+        self.action = action
+        self.clip_id = clip_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
+    ) -> ClipButton:
+        button: Any = item
+        return cls(match["action"], int(match["id"]), label=button.label, style=button.style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        try:
+            await click(interaction, self.action, self.clip_id)
+        except Exception as exc:  # the one error path: ephemeral text or a logged reference
+            await errors.report(interaction, exc)
+
+
+def build_view(row: Any) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action, label, style, disabled in button_specs(row):
+        view.add_item(ClipButton(action, row.id, label=label, style=style, disabled=disabled))
+    return view
+
+
+def image_of(message: discord.Message | None) -> str | None:
+    """Keep the picture an embed already shows (the thumbnail fallback) across re-renders."""
+    if message is None or not message.embeds:
+        return None
+    return message.embeds[0].image.url
+
+
+def loser_text(clip: Any) -> str:
+    return f"Nothing changed: this clip is already {embeds.status_line(clip)}."
+
+
+async def click(interaction: discord.Interaction, action: str, clip_id: int) -> None:
+    """One button press: check, act through the App, then re-render the message."""
+    if not await may_review(interaction):
+        await safe_send.send(interaction, NOT_REVIEWER)
+        return
+    app = app_of(interaction.client)
+    gid = interaction.guild_id or 0
+    if action == "rename":
+        row = await app.clips.get(clip_id)
+        if row is None or row.guild_id != gid:
+            await safe_send.send(interaction, "That clip no longer exists.")
+            return
+        await interaction.response.send_modal(RenameModal(clip_id, interaction.user.id, row.title))
+        return
+    outcome = await app.review(gid, clip_id, action, interaction.user.id)
+    if not outcome.changed:
+        await safe_send.send(interaction, loser_text(outcome.clip))
+        return
+    await update_message(interaction, outcome.clip)
+
+
+async def update_message(interaction: discord.Interaction, row: Any) -> None:
+    embed = embeds.clip_embed(row, image_url=image_of(interaction.message))
+    await interaction.response.edit_message(embed=embed, view=build_view(row))
+
+
+def as_posted(row: Any) -> Any:
+    """The row as the review message shows it right after posting (before the DB says so)."""
+    return dataclasses.replace(row, status="posted")
+
+
+class RenameModal(discord.ui.Modal, title="Rename clip"):
+    """A title for the clip (shown in the review message and used for exports)."""
+
+    new_title: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Title",
+        custom_id=RENAME_INPUT,
+        min_length=1,
+        max_length=100,
+        placeholder="What happens in this clip?",
+    )
+
+    def __init__(self, clip_id: int, user_id: int, current: str | None) -> None:
+        # discord.py keys open modals by custom_id: one per clip and member, so two reviewers
+        # renaming at once do not take each other's modal. No timeout: a timer per open modal
+        # would outlive the bot; an abandoned one is replaced when that member opens it again.
+        super().__init__(timeout=None, custom_id=f"clip:rename-modal:{clip_id}:{user_id}")
+        self.clip_id = clip_id
+        if current:
+            self.new_title.default = current
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        if not await may_review(interaction):
+            await safe_send.send(interaction, NOT_REVIEWER)
+            return
+        app = app_of(interaction.client)
+        outcome = await app.review(
+            interaction.guild_id or 0,
+            self.clip_id,
+            "rename",
+            interaction.user.id,
+            self.new_title.value,
+        )
+        if interaction.message is None:  # opened from somewhere without the clip's message
+            await safe_send.send(interaction, f"Renamed to “{outcome.clip.title}”.")
+            return
+        await update_message(interaction, outcome.clip)
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
+        await errors.report(interaction, error)

@@ -1,0 +1,66 @@
+"""`/stats [streamer]`: one embed per watched streamer, each with a PNG chart of its last 30 min.
+
+The chart is rendered in a worker thread (engine.chart) after the interaction is deferred, so a
+slow render never makes Discord show "interaction failed". Discord takes at most 10 embeds and
+10 files per message, which bounds how many streamers one answer shows.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import embeds, safe_send
+from cogs.checks import app_of, guild_id_of
+from cogs.watch import streamer_autocomplete
+from engine.chart import render_chart_async
+
+log = logging.getLogger("cogs.stats")
+
+MAX_PER_MESSAGE = 10
+CHART_MINUTES = 30.0
+
+
+class Stats(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="stats", description="Live state, chat activity and today's clips")
+    @app_commands.describe(streamer="Only this streamer (default: every streamer watched here)")
+    @app_commands.autocomplete(streamer=streamer_autocomplete)
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction, streamer: str | None = None) -> None:
+        gid = guild_id_of(interaction)
+        app = app_of(self.bot)
+        await safe_send.defer(interaction)
+        found = await app.stats(gid, streamer)
+        if not found:
+            await safe_send.send(interaction, "This server watches nobody yet; use /watch first.")
+            return
+        shown = found[:MAX_PER_MESSAGE]
+        tz = app.config.limits.timezone
+        now = app.clock()
+        pages: list[discord.Embed] = []
+        files: list[discord.File] = []
+        for item in shown:
+            name: str | None = f"chart-{item.streamer}.png"
+            try:
+                series = app.chart_series(item.streamer, CHART_MINUTES)
+                png = await render_chart_async(series, item.streamer, now)
+            except Exception:  # a broken chart must not hide the numbers
+                log.exception("rendering the /stats chart of %s failed", item.streamer)
+                name = None
+            else:
+                files.append(discord.File(io.BytesIO(png), filename=f"chart-{item.streamer}.png"))
+            pages.append(embeds.stats_embed(item, tz, name))
+        extra = len(found) - len(shown)
+        note = f"{extra} more streamer(s) not shown; ask for one by name." if extra else None
+        await safe_send.send(interaction, note, embeds=pages, files=files)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Stats(bot))

@@ -1,0 +1,352 @@
+"""The application core the cogs call: watch, thresholds, stats, alerts, review.
+
+Cogs translate Discord to these calls and back; everything that decides something lives here or
+below, so it is tested without Discord. Storage is reached through the small Protocols in
+engine.stores (storage/ implements them), which keeps engine/ free of aiosqlite. Every refusal
+an operator should read is a UserError with the message to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.config import Config
+from engine.detector import Snapshot
+from engine.events import Moment
+from engine.history import Series, StatsHistory
+from engine.kick_api import (
+    ChannelNotFound,
+    InvalidSlug,
+    KickApi,
+    KickUnavailable,
+    normalize_slug,
+)
+from engine.pipeline import ClipPipeline
+from engine.stores import ClipStoreFull, SettingsStore, WatchStore
+from engine.thresholds import TUNABLES, ThresholdError, current, validate
+from engine.watch_hub import WatchHub
+
+log = logging.getLogger("engine.app")
+
+REVIEW_ACTIONS = ("approve", "reject", "favorite", "delete")
+REVIEWABLE = ("posted", "approved", "rejected")
+BULK_LIMIT = 500  # clips one /review approve_all|reject_all touches
+
+
+class UserError(Exception):
+    """A refusal with a message meant for the operator, shown as is (ephemerally)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchResult:
+    streamer: str
+    already: bool
+    live: bool
+    viewers: int
+    title: str | None
+    shared: bool  # another guild already watched it: the feed was running
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdView:
+    name: str
+    value: float
+    default: float
+    overridden: bool
+    lo: float
+    hi: float
+    help: str
+
+
+@dataclass(slots=True)
+class StreamerStats:
+    streamer: str
+    live: bool
+    viewers: int | None
+    snapshot: Snapshot
+    clip_counts: dict[str, int] = field(default_factory=dict)
+    recent: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    clip: Any
+    changed: bool
+    message: str
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        kick: KickApi,
+        settings: SettingsStore,
+        watches: WatchStore,
+        clips: ClipStoreFull,
+        hub: WatchHub,
+        pipeline: ClipPipeline,
+        history: StatsHistory,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.kick = kick
+        self.settings = settings
+        self.watches = watches
+        self.clips = clips
+        self.hub = hub
+        self.pipeline = pipeline
+        # StatsHistory holds one streamer; `history` is the template (horizon) for each of them.
+        self.history = history
+        self.histories: dict[str, StatsHistory] = {}
+        self.clock = clock
+        self.on_moment_hooks: list[Callable[[int, Moment, int], Awaitable[None]]] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore every persisted watch, then resume unfinished clips."""
+        for row in await self.watches.all():
+            try:
+                await self.hub.add(row.guild_id, row.streamer, row.overrides, row.state)
+            except Exception:  # one broken watch must not keep the others down
+                log.exception("could not restore watch %s/%s", row.guild_id, row.streamer)
+        await self.pipeline.resume()
+
+    async def stop(self) -> None:
+        await self.save_states()
+        await self.pipeline.close()
+        await self.hub.close()
+
+    async def save_states(self) -> None:
+        for (guild_id, streamer), watch in list(self.hub.watches.items()):
+            await self.watches.save_state(guild_id, streamer, watch.detector.to_state())
+
+    async def on_moment(self, guild_id: int, moment: Moment) -> None:
+        """Hub callback: persist the clip and the limiter state, mark the chart."""
+        clip_id = await self.pipeline.on_moment(guild_id, moment)
+        self.history_of(moment.streamer).mark(moment.t, moment.trigger)
+        watch = self.hub.get(guild_id, moment.streamer)
+        if watch is not None:
+            await self.watches.save_state(guild_id, moment.streamer, watch.detector.to_state())
+        for hook in self.on_moment_hooks:
+            await hook(guild_id, moment, clip_id)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def setup(self, guild_id: int, channel_id: int, role_id: int | None) -> None:
+        await self.settings.set_review(guild_id, channel_id, role_id)
+
+    async def watch(self, guild_id: int, streamer: str, user_id: int | None) -> WatchResult:
+        slug = self._slug(streamer)
+        try:
+            info = await self.kick.get_channel(slug)
+        except ChannelNotFound as exc:
+            raise UserError(f"There is no Kick channel called `{slug}`.") from exc
+        except KickUnavailable as exc:
+            raise UserError(
+                f"Kick did not answer for `{slug}` ({exc}). Try again in a minute; if Kick keeps "
+                "blocking lookups, set its chatroom id under kick.chatrooms in config.yaml."
+            ) from exc
+        slug = info.slug
+        shared = slug in self.hub.feeds
+        added = await self.watches.add(guild_id, slug, user_id)
+        overrides = await self.watches.thresholds(guild_id, slug)
+        await self.hub.add(guild_id, slug, overrides)
+        return WatchResult(slug, not added, info.live, info.viewers, info.title, shared)
+
+    async def unwatch(self, guild_id: int, streamer: str) -> str:
+        slug = self._slug(streamer)
+        watch = self.hub.get(guild_id, slug)
+        if watch is not None:
+            await self.watches.save_state(guild_id, slug, watch.detector.to_state())
+        removed = await self.watches.remove(guild_id, slug)
+        await self.hub.remove(guild_id, slug)
+        if not removed:
+            raise UserError(f"This server does not watch `{slug}`.")
+        return slug
+
+    async def streamers(self, guild_id: int) -> list[str]:
+        return await self.watches.streamers(guild_id)
+
+    def _slug(self, streamer: str) -> str:
+        try:
+            return normalize_slug(streamer.strip().removeprefix("https://kick.com/").strip("/"))
+        except InvalidSlug as exc:
+            raise UserError(
+                f"`{streamer[:40]}` is not a Kick channel name: use the name from the channel's "
+                "URL (letters, digits, _ and -, up to 25)."
+            ) from exc
+
+    async def _watched(self, guild_id: int, streamer: str) -> str:
+        slug = self._slug(streamer)
+        if slug not in await self.watches.streamers(guild_id):
+            raise UserError(f"This server does not watch `{slug}`; use /watch first.")
+        return slug
+
+    async def thresholds(self, guild_id: int, streamer: str) -> list[ThresholdView]:
+        slug = await self._watched(guild_id, streamer)
+        overrides = await self.watches.thresholds(guild_id, slug)
+        out = []
+        for name, t in TUNABLES.items():
+            default = float(current(self.config, name))
+            value = float(overrides.get(name, default))
+            out.append(ThresholdView(name, value, default, name in overrides, t.lo, t.hi, t.help))
+        return out
+
+    async def set_threshold(
+        self, guild_id: int, streamer: str, name: str, value: float, user_id: int | None
+    ) -> float:
+        slug = await self._watched(guild_id, streamer)
+        try:
+            checked = validate(name, value)
+        except ThresholdError as exc:
+            raise UserError(str(exc)) from exc
+        overrides = {**await self.watches.thresholds(guild_id, slug), name: float(checked)}
+        watch = self.hub.get(guild_id, slug)
+        if watch is not None:
+            watch.detector.set_overrides(overrides)  # effective on the next chat line
+        await self.watches.set_threshold(guild_id, slug, name, float(checked), user_id)
+        return float(checked)
+
+    async def reset_thresholds(self, guild_id: int, streamer: str, name: str | None) -> int:
+        slug = await self._watched(guild_id, streamer)
+        if name is not None and name not in TUNABLES:
+            raise UserError(f"unknown threshold {name!r}; choose one of: {', '.join(TUNABLES)}")
+        removed = await self.watches.reset_thresholds(guild_id, slug, name)
+        watch = self.hub.get(guild_id, slug)
+        if watch is not None:
+            watch.detector.set_overrides(await self.watches.thresholds(guild_id, slug))
+        return removed
+
+    async def stats(self, guild_id: int, streamer: str | None) -> list[StreamerStats]:
+        slugs = [await self._watched(guild_id, streamer)] if streamer else None
+        now = self.clock()
+        out = []
+        for watch in self.hub.for_guild(guild_id):
+            if slugs is not None and watch.streamer not in slugs:
+                continue
+            feed = self.hub.feeds.get(watch.streamer)
+            status = getattr(feed, "status", None)
+            out.append(
+                StreamerStats(
+                    streamer=watch.streamer,
+                    live=bool(getattr(status, "live", False)),
+                    viewers=getattr(status, "viewers", None),
+                    snapshot=watch.detector.snapshot(now),
+                    clip_counts=await self.clips.status_counts(guild_id, watch.streamer),
+                )
+            )
+        return out
+
+    async def alerts(self, guild_id: int, user_id: int, on: bool) -> bool:
+        return await self.settings.subscribe(guild_id, user_id, on)
+
+    # -- review --------------------------------------------------------------------------------
+
+    async def review(
+        self, guild_id: int, clip_id: int, action: str, user_id: int, title: str | None = None
+    ) -> ReviewOutcome:
+        """Apply a review action; idempotent and race-safe (compare-and-set on the status)."""
+        clip = await self.clips.get(clip_id)
+        if clip is None or clip.guild_id != guild_id:
+            raise UserError("That clip no longer exists.")
+        stamp = {"reviewed_by": user_id, "reviewed_at": _iso(self.clock())}
+        if action in ("approve", "reject"):
+            target = "approved" if action == "approve" else "rejected"
+            if clip.status == target:
+                return ReviewOutcome(clip, False, f"Already {target}.")
+            if clip.status not in REVIEWABLE:
+                return ReviewOutcome(clip, False, f"It is {clip.status}; nothing to review.")
+            # From the status just read, not any reviewable one: of two reviewers who read the
+            # same row, exactly one wins and the other is told, instead of silently overwriting.
+            changed = await self.clips.transition(clip_id, (clip.status,), status=target, **stamp)
+        elif action == "favorite":
+            changed = await self.clips.transition(clip_id, None, favorite=int(not clip.favorite))
+        elif action == "delete":
+            if clip.status == "deleted":
+                return ReviewOutcome(clip, False, "Already deleted.")
+            changed = await self.clips.transition(
+                clip_id, (clip.status,), status="deleted", **stamp
+            )
+            if changed:
+                _remove_files(clip)
+        elif action == "rename":
+            name = (title or "").strip()
+            if not 1 <= len(name) <= 100:
+                raise UserError("A title needs 1 to 100 characters.")
+            changed = await self.clips.transition(clip_id, None, title=name)
+        else:
+            raise UserError(f"Unknown action {action!r}.")
+        fresh = await self.clips.get(clip_id)
+        if not changed:
+            return ReviewOutcome(fresh, False, f"Someone else reviewed it first ({fresh.status}).")
+        return ReviewOutcome(fresh, True, "Done.")
+
+    async def pending(
+        self, guild_id: int, streamer: str | None = None, limit: int = 25
+    ) -> tuple[list[Any], bool]:
+        """Posted clips waiting for review, oldest first; and whether more are waiting."""
+        slug = self._slug(streamer) if streamer else None
+        rows = await self.clips.listing(guild_id, "posted", slug, limit + 1)
+        return rows[:limit], len(rows) > limit
+
+    async def bulk_review(
+        self, guild_id: int, action: str, user_id: int, streamer: str | None = None
+    ) -> list[Any]:
+        """Approve or reject every clip waiting for review; returns the clips it changed."""
+        if action not in ("approve", "reject"):
+            raise UserError(f"Bulk {action!r} is not possible; use approve or reject.")
+        slug = self._slug(streamer) if streamer else None
+        changed = []
+        for row in await self.clips.listing(guild_id, "posted", slug, BULK_LIMIT):
+            outcome = await self.review(guild_id, row.id, action, user_id)
+            if outcome.changed:
+                changed.append(outcome.clip)
+        return changed
+
+    async def upload_limit(self, guild_id: int) -> int:
+        s = await self.settings.get(guild_id)
+        return int(s.upload_limit or self.config.discord.default_upload_limit)
+
+    def sample_history(self) -> None:
+        """Scheduler job (every 10 s): one point per streamer for the /stats chart."""
+        now = self.clock()
+        seen: set[str] = set()
+        for watch in self.hub.watches.values():
+            if watch.streamer in seen:
+                continue
+            seen.add(watch.streamer)
+            snap = watch.detector.snapshot(now)
+            self.history_of(watch.streamer).record_snapshot(now, snap)
+
+    def history_of(self, streamer: str) -> StatsHistory:
+        found = self.histories.get(streamer)
+        if found is None:
+            found = self.histories[streamer] = StatsHistory(self.history.horizon_s)
+        return found
+
+    def chart_series(self, streamer: str, minutes: float = 30.0) -> Series:
+        """The last `minutes` of one streamer's chat/viewer samples and marks, for /stats."""
+        return self.history_of(streamer).series(self.clock(), minutes)
+
+
+def _remove_files(clip: Any) -> None:
+    """A deleted clip's files go at once (the Discord message and its upload stay)."""
+    for name in ("original_path", "preview_path", "thumbnail_path"):
+        path = getattr(clip, name, None)
+        if not path:
+            continue
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("clip %s: could not delete %s: %s", clip.id, path, exc)
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="seconds")
