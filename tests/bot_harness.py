@@ -40,6 +40,7 @@ from tests.fakes.discord_server import (
     Message,
     Role,
 )
+from tests.fakes.hls_stream import FakeHLS
 from tests.fakes.kick_api import FakeKick
 from tests.fakes.pusher_server import FakePusher
 
@@ -95,17 +96,24 @@ class BotHarness:
         pusher: FakePusher,
         data_dir: Path,
         cogs: Sequence[str] | None = None,
+        video: FakeHLS | None = None,
     ) -> None:
         self.fake, self.kick, self.pusher, self.data_dir = fake, kick, pusher, data_dir
         self.cogs = cogs
+        self.video = video
         self.cast = self._world()
         self.config = self._config()
         bin_dir = data_dir / "bin"
         bin_dir.mkdir(parents=True, exist_ok=True)
-        self.recorder_kwargs = {
-            "streamlink": [_script(bin_dir / "streamlink", "exec sleep 600")],
-            "ffmpeg": _script(bin_dir / "ffmpeg", "exec cat >/dev/null"),
-        }
+        # Without a fake stream the recorder runs stand-ins; with one, real streamlink + ffmpeg.
+        self.recorder_kwargs: dict[str, Any] = (
+            {}
+            if video
+            else {
+                "streamlink": [_script(bin_dir / "streamlink", "exec sleep 600")],
+                "ffmpeg": _script(bin_dir / "ffmpeg", "exec cat >/dev/null"),
+            }
+        )
         self.bot: HarnessBot | None = None
         self._task: asyncio.Task[None] | None = None
         self._moments = 0
@@ -137,6 +145,16 @@ class BotHarness:
         kick = dataclasses.replace(
             base.kick, **urls, poll_interval_s=0.5, backoff_initial_s=0.01, backoff_max_s=0.05
         )
+        if self.video is not None:  # real video: short windows and segments keep tests quick
+            kick = dataclasses.replace(kick, stream_url=self.video.url_template("master"))
+            base = dataclasses.replace(
+                base,
+                clips=dataclasses.replace(base.clips, before_s=8.0, after_s=6.0),
+                recording=dataclasses.replace(
+                    base.recording, segment_s=4.0, restart_backoff_initial_s=0.2
+                ),
+            )
+        renditions = base.recording.renditions if self.video else ("best",)
         return dataclasses.replace(
             base,
             discord=dataclasses.replace(
@@ -146,7 +164,7 @@ class BotHarness:
                 sync_guilds=(self.cast.guild.id,),
             ),
             kick=kick,
-            recording=dataclasses.replace(base.recording, renditions=("best",), stop_timeout_s=1),
+            recording=dataclasses.replace(base.recording, renditions=renditions, stop_timeout_s=1),
             storage=StorageConfig(
                 data_dir=str(d),
                 database=str(d / "clipbot.sqlite3"),
@@ -315,7 +333,7 @@ async def final_message(rec: InteractionRecord, timeout: float = 5.0) -> Message
 
 @contextlib.asynccontextmanager
 async def running_harness(
-    tmp_path: Path, cogs: Sequence[str] | None = None
+    tmp_path: Path, cogs: Sequence[str] | None = None, video: FakeHLS | None = None
 ) -> AsyncIterator[BotHarness]:
     async with (
         FakeDiscord() as fake,
@@ -323,7 +341,7 @@ async def running_harness(
         FakeKick() as kick,
         FakePusher() as pusher,
     ):
-        h = BotHarness(fake, kick, pusher, tmp_path / "data", cogs)
+        h = BotHarness(fake, kick, pusher, tmp_path / "data", cogs, video)
         try:
             await h.start()
             yield h

@@ -1,0 +1,76 @@
+"""The product end to end: real discord.py, streamlink, ffmpeg and SQLite against local fakes.
+
+/setup -> /watch a live fake streamer -> chat burst -> a playable mp4 posted with buttons in
+the review channel -> Approve -> restart the bot -> the old message's buttons still work.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bot_harness import running_harness
+from kick_world import eventually
+
+from engine import media_probe
+from engine.config import Config
+from tests.fakes.hls_stream import FakeHLS, FakeMedia
+from tests.fakes.pusher_server import emote
+
+pytestmark = pytest.mark.slow
+SLUG = "clipme"
+
+
+async def test_watch_burst_post_approve_restart(
+    config: Config, fake_media: FakeMedia, tmp_path: Path
+) -> None:
+    hls = FakeHLS(fake_media).start()
+    try:
+        async with running_harness(tmp_path, video=hls) as h:
+            cast = h.cast
+            channel = h.kick.add_channel(SLUG, live=True, viewers=4321, title="Boss fight")
+            hls.go_live(SLUG)
+            await h.setup_review()
+            answer = await h.answer(cast.reviewer, "watch", {"streamer": SLUG})
+            assert "live" in answer.content.lower() and "4,321" in answer.content, answer.content
+
+            feed: Any = h.services.hub.feeds[SLUG]
+            await eventually(lambda: feed.status.live, 20)
+            await eventually(
+                lambda: (feed.index.covered_from("best") or 1e12) < time.time() - 12, 40
+            )
+            for i in range(10):
+                await h.pusher.send_chat(channel.chatroom_id, f"fan{i}", "CLIP IT " + emote("KEKW"))
+
+            msg = await h.fake.wait_for_message(
+                lambda m: bool(m.attachments) and any("clip:approve" in c for c in m.custom_ids()),
+                channel=cast.review,
+                timeout=120,
+            )
+            video = msg.attachments[0]
+            assert video.filename.endswith(".mp4")
+            path = tmp_path / video.filename
+            path.write_bytes(msg.file(video.filename))
+            info = media_probe.probe(path)
+            assert info.has_video and info.has_audio
+            assert info.duration == pytest.approx(14.0, abs=2.0)  # 8 s before + 6 s after
+            assert media_probe.is_faststart(path)
+            assert len(msg.custom_ids()) == 5
+            clip_id = int(next(c for c in msg.custom_ids() if "approve" in c).rsplit(":", 1)[1])
+
+            click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
+            assert (await click.response()).type == 7
+            row = await h.app.clips.get(clip_id)
+            assert row.status == "approved" and row.reviewed_by == cast.reviewer.id
+
+            await h.restart()
+            assert SLUG in h.services.hub.feeds, "the watch is restored after a restart"
+            again = await h.fake.inject_button(msg, f"clip:reject:{clip_id}", cast.manager)
+            assert (await again.response()).type == 7
+            assert (await h.app.clips.get(clip_id)).status == "rejected"
+            posts = [m for m in h.review_messages() if f"clip:approve:{clip_id}" in m.custom_ids()]
+            assert len(posts) == 1, "posted exactly once"
+    finally:
+        hls.stop()
