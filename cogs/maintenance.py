@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -47,6 +48,7 @@ class Maintenance(commands.Cog):
         sc = self.config.scheduler
         self.disk = DiskGuard(sc.disk_min_free_mb)
         self.clock: Callable[[], float] = time.time
+        self.disk_usage: Callable[[Path], Any] = shutil.disk_usage  # a test makes the disk fill
 
     async def cog_load(self) -> None:
         s = self.scheduler
@@ -82,6 +84,7 @@ class Maintenance(commands.Cog):
         status = disk_status(
             Path(self.config.storage.data_dir),
             self.config.scheduler.disk_min_free_mb,
+            self.disk_usage,
         )
         change = self.disk.update(status)
         if change is None:

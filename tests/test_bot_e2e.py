@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_harness import running_harness
 from kick_world import eventually
 
 from engine import media_probe
@@ -20,12 +19,15 @@ from tests.fakes.hls_stream import FakeHLS, FakeMedia
 from tests.fakes.pusher_server import emote
 
 pytestmark = pytest.mark.slow
+pytest_plugins = ("tests.bot_harness",)
 SLUG = "clipme"
 
 
 async def test_watch_burst_post_approve_restart(
     config: Config, fake_media: FakeMedia, tmp_path: Path
 ) -> None:
+    from tests.bot_harness import running_harness
+
     hls = FakeHLS(fake_media).start()
     try:
         async with running_harness(tmp_path, video=hls) as h:
