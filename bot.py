@@ -228,18 +228,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bot.py: {exc}", file=sys.stderr)
         return 2
     token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token and not args.check:  # refuse before touching the disk (no log file yet)
+        print(
+            "bot.py: DISCORD_TOKEN is not set: put your bot token in the environment or in .env",
+            file=sys.stderr,
+        )
+        return 2
     secrets = [s for s in (token, os.environ.get("KICK_CLIENT_SECRET", "")) if s]
     configure_logging(config.logging, secrets)
     if args.check:
         from engine.checks import run_checks
 
         return asyncio.run(run_checks(config, token))
-    if not token:
-        print(
-            "bot.py: DISCORD_TOKEN is not set: put your bot token in the environment or in .env",
-            file=sys.stderr,
-        )
-        return 2
     return asyncio.run(run(config, token))
 
 

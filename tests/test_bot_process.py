@@ -26,10 +26,11 @@ def env_without_token(**extra: str) -> dict[str, str]:
 
 def test_missing_token_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "bot.py"], cwd=ROOT, env=env_without_token(), capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, str(ROOT / "bot.py")], cwd=tmp_path, env=env_without_token(),
+        capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
+    assert not list(tmp_path.iterdir()), "a refused start leaves nothing behind"
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "DISCORD_TOKEN" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -38,7 +39,7 @@ def test_bad_config_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "c.yaml"
     bad.write_text("clips:\n  before_s: soon\n", encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "bot.py", "--config", str(bad)], cwd=ROOT,
+        [sys.executable, str(ROOT / "bot.py"), "--config", str(bad)], cwd=tmp_path,
         env=env_without_token(DISCORD_TOKEN="x"), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
