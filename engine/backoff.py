@@ -8,8 +8,9 @@ The random source is injectable so tests get exact delays.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -76,3 +77,22 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     reference = now if now is not None else datetime.now(UTC)
     return max(0.0, (when - reference).total_seconds())
+
+
+async def sleep_unless(
+    sleep: Callable[[float], Awaitable[object]], delay: float, stop: asyncio.Event
+) -> None:
+    """Wait `delay` with the injected sleep, returning early when `stop` is set.
+
+    Reconnect and poll loops back off for minutes; a shutdown must not wait that long.
+    """
+    if stop.is_set():
+        return
+    sleeper = asyncio.ensure_future(sleep(delay))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()
+        await asyncio.gather(sleeper, stopper, return_exceptions=True)

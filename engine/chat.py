@@ -21,7 +21,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
 
-from engine.backoff import Backoff
+from engine.backoff import Backoff, sleep_unless
 from engine.config import KickConfig
 from engine.emotes import EmoteParser
 from engine.events import ChatMessage
@@ -341,11 +341,4 @@ class ChatClient:
 
     async def _pause(self, delay: float) -> None:
         """The injected sleep, cut short by stop()."""
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        stopper = asyncio.ensure_future(self._stop_event.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, stopper):
-                task.cancel()
-            await asyncio.gather(sleeper, stopper, return_exceptions=True)
+        await sleep_unless(self._sleep, delay, self._stop_event)

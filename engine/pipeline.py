@@ -12,33 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from engine.clipper import ClipError, ClipFiles, Window
 from engine.events import Moment
+from engine.stores import ClipStore
 
 log = logging.getLogger("engine.pipeline")
-
-
-class ClipRecord(Protocol):
-    id: int
-    guild_id: int
-    streamer: str
-    t: float
-    clip_start: float
-    clip_end: float
-    status: str
-
-
-class ClipStore(Protocol):
-    async def record_moment(self, guild_id: int, moment: Any) -> tuple[int, bool]: ...
-    async def get(self, clip_id: int) -> Any: ...
-    async def transition(
-        self, clip_id: int, from_status: Iterable[str] | None, **fields: Any
-    ) -> bool: ...
-    async def with_status(self, *statuses: str, guild_id: int | None = None) -> list[Any]: ...
 
 
 class Cutter(Protocol):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from engine.backoff import sleep_unless
 from engine.events import LiveChange, ViewerSample
 from engine.kick_api import ChannelNotFound, KickError, LiveStatus, normalize_slug
 
@@ -155,16 +156,8 @@ class ViewerPoller:
         self._stop_event.set()
 
     async def _pause(self, delay: float) -> None:
-        if self._stopping:
-            return
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        stopper = asyncio.ensure_future(self._stop_event.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, stopper):
-                task.cancel()
-            await asyncio.gather(sleeper, stopper, return_exceptions=True)
+        """The injected sleep, cut short by stop()."""
+        await sleep_unless(self._sleep, delay, self._stop_event)
 
 
 def _new_session(prev: LiveStatus, cur: LiveStatus) -> bool:

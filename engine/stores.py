@@ -35,13 +35,20 @@ class WatchStore(Protocol):
     async def save_state(self, guild_id: int, streamer: str, state: dict[str, Any]) -> None: ...
 
 
-class ClipStoreFull(Protocol):
+class ClipStore(Protocol):
+    """What the clip pipeline needs: record, read, compare-and-set, list by status."""
+
     async def record_moment(self, guild_id: int, moment: Any) -> tuple[int, bool]: ...
     async def get(self, clip_id: int) -> Any: ...
     async def transition(
         self, clip_id: int, from_status: Iterable[str] | None, **fields: Any
     ) -> bool: ...
     async def with_status(self, *statuses: str, guild_id: int | None = None) -> list[Any]: ...
+
+
+class ClipStoreFull(ClipStore, Protocol):
+    """What the app and the scheduler need on top."""
+
     async def status_counts(
         self, guild_id: int, streamer: str | None = None, since: str | None = None
     ) -> dict[str, int]: ...
