@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Config
+from engine.daily import day_of
 from engine.detector import Snapshot
 from engine.events import Moment
 from engine.history import Series, StatsHistory
@@ -131,6 +132,8 @@ class App:
         """Hub callback: persist the clip and the limiter state, mark the chart."""
         clip_id = await self.pipeline.on_moment(guild_id, moment)
         self.history_of(moment.streamer).mark(moment.t, moment.trigger)
+        day = day_of(moment.t, self.config.limits.timezone)
+        await self.clips.count_day(guild_id, moment.streamer, day, new_clip=moment.revision == 0)
         watch = self.hub.get(guild_id, moment.streamer)
         if watch is not None:
             await self.watches.save_state(guild_id, moment.streamer, watch.detector.to_state())

@@ -256,3 +256,21 @@ class ClipRepo:
             _SELECT + " WHERE c.created_at >= ? AND c.created_at < ? ORDER BY c.id", (start, end)
         )
         return [_row(r) for r in rows]
+
+    async def count_day(self, guild_id: int, streamer: str, day: str, *, new_clip: bool) -> None:
+        """Per-day history (in the limit's timezone): moments decided and clips started."""
+        await self.db.execute(
+            "INSERT INTO daily_counts (guild_id, streamer, day, clips, moments)"
+            " VALUES (?, ?, ?, ?, 1) ON CONFLICT (guild_id, streamer, day) DO UPDATE SET"
+            " clips = clips + excluded.clips, moments = moments + 1",
+            (guild_id, streamer, day, int(new_clip)),
+        )
+
+    async def day_counts(self, guild_id: int, streamer: str, day: str) -> tuple[int, int]:
+        """(clips, moments) of one guild, streamer and day."""
+        row = await self.db.fetchone(
+            "SELECT clips, moments FROM daily_counts WHERE guild_id = ? AND streamer = ?"
+            " AND day = ?",
+            (guild_id, streamer, day),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -148,3 +148,13 @@ async def test_transition_refuses_unknown_fields(db: Database) -> None:
         await clips.update(cid, guild_id=5)
     with pytest.raises(ValueError, match="unknown status"):
         await clips.update(cid, status="published")
+
+
+async def test_daily_counts(db: Database) -> None:
+    clips = ClipRepo(db)
+    await clips.count_day(1, "xqc", "2026-03-10", new_clip=True)
+    await clips.count_day(1, "xqc", "2026-03-10", new_clip=False)  # an upgrade
+    await clips.count_day(1, "xqc", "2026-03-11", new_clip=True)
+    assert await clips.day_counts(1, "xqc", "2026-03-10") == (1, 2)
+    assert await clips.day_counts(1, "xqc", "2026-03-11") == (1, 1)
+    assert await clips.day_counts(2, "xqc", "2026-03-10") == (0, 0)
