@@ -301,6 +301,7 @@ class Detector:
             "viewers": self.viewer_spike.latest,
             "viewer_baseline": self.viewer_spike.baseline(now),
             "excitement": self.excitement.score(now),
+            "top_emote": dict(zip(("emote", "count"), self.emote_flood.top(now), strict=True)),
             "samples": [{"t": t, "user": u, "text": x} for t, u, x in self._samples],
             "by_trigger": {name: self._details.get(name, {}) for name in sorted(triggers)},
         }

@@ -45,6 +45,8 @@ def test_combo_forms_by_upgrading_the_open_clip(config: Config) -> None:
     assert up[0].confidence >= 0.8
     assert up[0].clip_start == first[0].clip_start
     assert up[0].clip_end == pytest.approx(up[0].details["updated_at"] + 25)
+    assert first[0].details["top_emote"] == {"emote": None, "count": 0}
+    assert up[0].details["top_emote"] == {"emote": "KEKW", "count": 15}
 
 
 def test_super_combo_with_viewers(config: Config) -> None:
