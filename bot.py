@@ -1,4 +1,4 @@
-"""Kick clip bot: `python bot.py [--config config.yaml] [--check]`.
+"""Kick clip bot: `python bot.py [--config config.yaml] [--check | --health]`.
 
 Builds everything here and passes it down (no module-level bot, no import-time settings):
 config -> storage -> Kick client -> feeds/watches/pipeline (engine) -> the discord.py Bot with
@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from engine.app import App
 from engine.config import Config, ConfigError, load_config
 from engine.detector import Detector
 from engine.feed import Feed
+from engine.health import check_file
 from engine.history import StatsHistory
 from engine.kick_api import KickApi
 from engine.logging_setup import configure_logging
@@ -47,6 +49,7 @@ COGS = (
     "cogs.alerts",
     "cogs.review",
     "cogs.maintenance",
+    "cogs.health",
 )
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
 
@@ -219,14 +222,30 @@ async def run(config: Config, token: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bot.py", description="Kick clip bot for Discord")
-    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config.yaml to use")
-    ap.add_argument("--check", action="store_true", help="check the setup and exit")
+    ap.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("CLIPBOT_CONFIG") or DEFAULT_CONFIG),
+        help="config.yaml to use (default: $CLIPBOT_CONFIG, else the one beside bot.py); "
+        "CLIPBOT__SECTION__KEY variables override its keys",
+    )
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="check the setup and exit")
+    mode.add_argument(
+        "--health", action="store_true", help="exit 0 if the running bot's heartbeat is healthy"
+    )
     args = ap.parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, os.environ)
     except ConfigError as exc:
         print(f"bot.py: {exc}", file=sys.stderr)
         return 2
+    if args.health:  # needs no token and writes nothing: it only reads the heartbeat
+        healthy, line = check_file(
+            Path(config.health.file), time.time(), config.health.max_age_s
+        )
+        print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
+        return 0 if healthy else 1
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token and not args.check:  # refuse before touching the disk (no log file yet)
         print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -56,6 +57,27 @@ def _writable(path: Path) -> tuple[bool, str]:
     return True, str(path)
 
 
+# The names streamlink's ChromiumWebbrowser looks for on PATH.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "chrome", "google-chrome", "google-chrome-stable")
+
+
+def _chromium(config: Config) -> Check:
+    """streamlink's Kick plugin opens a headless Chromium when Kick answers with a JS challenge;
+    without one, kick.com streams fail on such networks. Other stream URLs never need it."""
+    found = next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
+    if found:
+        return Check("chromium", True, found)
+    needed = "kick.com" in config.kick.stream_url
+    return Check(
+        "chromium",
+        not needed,
+        "not found" + ("" if needed else " (not needed for this stream_url)"),
+        "install chromium (apt install chromium): streamlink's Kick plugin needs it when "
+        "Kick serves a JS challenge",
+        hard=False,
+    )
+
+
 async def _kick(config: Config) -> Check:
     url = config.kick.api_base.rstrip("/") + "/api/v2/channels/kick"
     try:
@@ -100,8 +122,10 @@ async def collect(config: Config, token: str, *, kick: bool = True) -> list[Chec
     checks.append(Check("ffmpeg", ok, detail, "install ffmpeg or `pip install imageio-ffmpeg`"))
     ok, detail = await _version([*streamlink_cmd(), "--version"])
     checks.append(Check("streamlink", ok, detail, "pip install 'streamlink>=8'"))
+    checks.append(_chromium(config))
     st = config.storage
     folders = {
+        Path(config.health.file).parent,
         Path(st.data_dir),
         Path(st.segments_dir),
         Path(st.clips_dir),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -177,9 +178,9 @@ class LimitsConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     data_dir: str = "data"
-    database: str = "data/clipbot.sqlite3"
-    segments_dir: str = "data/segments"
-    clips_dir: str = "data/clips"
+    database: str = "clipbot.sqlite3"
+    segments_dir: str = "segments"
+    clips_dir: str = "clips"
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,16 @@ class SchedulerConfig:
 @dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
-    file: str = "data/logs/clipbot.log"
+    file: str = "logs/clipbot.log"
+    max_bytes: int = 5 * 1024 * 1024
+    backups: int = 5
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    file: str = "health.json"
+    interval_s: float = 15.0
+    max_age_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -206,6 +216,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
 
 T = TypeVar("T")
@@ -271,17 +282,98 @@ def build(cls: type[T], data: dict[str, Any], where: str = "") -> T:
     return cls(**kwargs)
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Load config.yaml (or defaults when path is None)."""
-    if path is None:
-        return Config()
-    p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {p}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {p} is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config file {p} must hold a mapping at the top level")
-    return build(Config, raw)
+ENV_PREFIX = "CLIPBOT__"
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """`CLIPBOT__SECTION__KEY=value` variables as a nested mapping, values read as YAML.
+
+    Containers configure through the environment; YAML values keep types without a second
+    syntax: `CLIPBOT__LIMITS__DAILY_MAX_CLIPS=20`, `CLIPBOT__DISCORD__SYNC_GUILDS=[123]`.
+    """
+    out: dict[str, Any] = {}
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        if not all(parts):
+            raise ConfigError(f"{name}: expected CLIPBOT__SECTION__KEY")
+        _check_path(Config, parts, name)
+        try:
+            value = yaml.safe_load(environ[name])
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{name}: not a valid value: {exc}") from exc
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _check_path(cls: Any, parts: list[str], name: str) -> None:
+    """An override must name a real key: a typo in a variable is as loud as one in the file."""
+    for i, part in enumerate(parts):
+        where = ".".join(parts[: i + 1])
+        if not dataclasses.is_dataclass(cls):
+            if typing.get_origin(cls) is dict:
+                return  # a free-form mapping such as kick.chatrooms
+            raise ConfigError(f"{name}: {'.'.join(parts[:i])} has no sub-keys")
+        if part not in {f.name for f in dataclasses.fields(cls)}:
+            raise ConfigError(f"{name}: unknown key {where}")
+        cls = typing.get_type_hints(cls)[part]
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve_paths(config: Config) -> Config:
+    """Relative storage, log and health paths live under storage.data_dir.
+
+    One key (or one volume) then moves everything the bot writes: the image sets only
+    `CLIPBOT__STORAGE__DATA_DIR=/data`.
+    """
+    root = Path(config.storage.data_dir)
+
+    def under(path: str) -> str:
+        return path if not path or Path(path).is_absolute() else str(root / path)
+
+    st = config.storage
+    return dataclasses.replace(
+        config,
+        storage=dataclasses.replace(
+            st,
+            database=under(st.database),
+            segments_dir=under(st.segments_dir),
+            clips_dir=under(st.clips_dir),
+        ),
+        logging=dataclasses.replace(config.logging, file=under(config.logging.file)),
+        health=dataclasses.replace(config.health, file=under(config.health.file)),
+    )
+
+
+def load_config(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Load config.yaml (or defaults when path is None), then `CLIPBOT__*` overrides from
+    environ (the bot passes os.environ; tests pass nothing), with paths resolved."""
+    raw: Any = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {p}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config file {p} must hold a mapping at the top level")
+    if environ is not None:
+        raw = _merge(raw, env_overrides(environ))
+    return resolve_paths(build(Config, raw))

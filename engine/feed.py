@@ -30,6 +30,7 @@ from engine.clipper import Clipper
 from engine.config import Config
 from engine.emotes import EmoteParser
 from engine.events import ChatMessage, Event, LiveChange, ViewerSample
+from engine.health import FeedHealth, feed_health
 from engine.kick_api import ChannelIds, ChannelNotFound, KickApi, KickError, normalize_slug
 from engine.poller import ViewerPoller
 from engine.pusher import LIVE_EVENT, ControlFrame
@@ -280,6 +281,22 @@ class Feed:
                 await self.recorder.start()
             else:
                 await self.recorder.stop()
+
+    def health(self) -> FeedHealth:
+        """For the heartbeat file: is this feed's task still doing its job?"""
+        status = self.snapshot()
+        task = self._tasks[0] if self._tasks else None
+        done = task is not None and task.done()
+        error = task.exception() if done and task is not None and not task.cancelled() else None
+        return feed_health(
+            task_done=done,
+            task_error=error,
+            running=task is not None,
+            live=status.live,
+            chat_connected=status.chat_connected,
+            recording=self.recorder.running,
+            error=status.error,
+        )
 
     def snapshot(self) -> FeedStatus:
         self.status.recorder_state = dict(self.recorder.state)

@@ -52,7 +52,7 @@ def configure_logging(cfg: LoggingConfig, secrets: Iterable[str] = ()) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             handlers.append(
                 logging.handlers.RotatingFileHandler(
-                    path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+                    path, maxBytes=cfg.max_bytes, backupCount=cfg.backups, encoding="utf-8"
                 )
             )
         except OSError as exc:

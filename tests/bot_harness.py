@@ -29,7 +29,7 @@ import pytest
 
 from bot import ClipBot, Services, build_services
 from engine.app import App
-from engine.config import Config, StorageConfig, load_config
+from engine.config import Config, HealthConfig, StorageConfig, load_config
 from engine.events import Moment
 from tests.fakes.discord_server import (
     Channel,
@@ -172,6 +172,7 @@ class BotHarness:
                 clips_dir=str(d / "clips"),
             ),
             scheduler=dataclasses.replace(base.scheduler, disk_min_free_mb=0),
+            health=HealthConfig(file=str(d / "health.json"), interval_s=0.5),
         )
 
     # -- the bot -------------------------------------------------------------------------------

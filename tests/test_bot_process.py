@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import discord
 import yaml
 
+from tests.bot_harness import final_message
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.kick_api import FakeKick
+from tests.fakes.kick_api import FAKE_CLIENT_ID, FAKE_CLIENT_SECRET, FakeKick
+from tests.fakes.pusher_server import FakePusher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,36 +49,65 @@ def test_bad_config_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     assert "clips.before_s: expected a number" in proc.stderr and "Traceback" not in proc.stderr
 
 
+async def bot_health(cfg: Path) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "bot.py", "--config", str(cfg), "--health", cwd=ROOT,
+        env=env_without_token(), stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode()
+
+
 async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    async with FakeDiscord() as fake, FakeKick() as kick:
+    """The whole life of a process: start, /watch through Kick's official API (so the client
+    secret is used), healthy, SIGTERM, a clean stop; and neither secret in any log line, even
+    at DEBUG level (set through a CLIPBOT__ variable, as the image does)."""
+    async with FakeDiscord() as fake, FakeKick() as kick, FakePusher() as pusher:
         guild = fake.add_guild("Clippers")
+        general = fake.add_channel(guild, "general")
+        admins = fake.add_role(guild, "Admins", discord.Permissions(manage_guild=True))
+        manager = fake.add_member(guild, "manager", roles=[admins])
+        kick.add_channel("xqc", live=False, viewers=0)
         raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         raw["discord"].update(
             api_base=fake.api_base, gateway_url=fake.gateway_url, sync_guilds=[guild.id]
         )
-        raw["kick"].update(kick.config_overrides())
-        data = tmp_path / "data"
-        raw["storage"] = {
-            "data_dir": str(data), "database": str(data / "db.sqlite3"),
-            "segments_dir": str(data / "segments"), "clips_dir": str(data / "clips"),
-        }  # fmt: skip
-        raw["logging"]["file"] = str(data / "logs" / "bot.log")
+        raw["kick"].update(kick.config_overrides(), **pusher.config_overrides())
         cfg = tmp_path / "config.yaml"
         cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        data = tmp_path / "data"
+        env = env_without_token(
+            DISCORD_TOKEN=fake.token,
+            KICK_CLIENT_ID=FAKE_CLIENT_ID,
+            KICK_CLIENT_SECRET=FAKE_CLIENT_SECRET,
+            CLIPBOT__STORAGE__DATA_DIR=str(data),
+            CLIPBOT__LOGGING__LEVEL="DEBUG",
+        )
+        os.environ["CLIPBOT__STORAGE__DATA_DIR"] = str(data)  # for bot_health's child
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT,
-            env=env_without_token(DISCORD_TOKEN=fake.token),
+            sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:
             await fake.wait_for_sync(guild, timeout=30)
             await fake.wait_for_identify(1, timeout=30)
-            await asyncio.sleep(0.5)
+            rec = await fake.inject_slash(guild, general, manager, "watch", {"streamer": "xqc"})
+            reply = await final_message(rec, timeout=30)
+            assert "xqc" in (reply.content or "") + str(reply.embeds), reply
+            assert kick.tokens_issued, "the official API was used, with the client secret"
+            for _ in range(100):  # the heartbeat is written at once on READY, then every 15 s
+                code, line = await bot_health(cfg)
+                if code == 0 and "1 feeds running" in line:
+                    break
+                await asyncio.sleep(0.2)
+            assert (code, line.split(":")[0]) == (0, "healthy"), line
+            assert "gateway connected; 1 feeds running" in line
             started = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             _out, err = await asyncio.wait_for(proc.communicate(), timeout=15)
             elapsed = time.monotonic() - started
         finally:
+            os.environ.pop("CLIPBOT__STORAGE__DATA_DIR", None)
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
@@ -83,7 +115,12 @@ async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path)
         assert proc.returncode == 0, text
         assert elapsed < 10, f"stopped after {elapsed:.1f} s"
         assert "Traceback" not in text and "ERROR" not in text, text
-        assert fake.token not in text
-        log_file = (data / "logs" / "bot.log").read_text(encoding="utf-8")
-        assert "stopping (signal)" in log_file and fake.token not in log_file
+        log_file = (data / "logs" / "clipbot.log").read_text(encoding="utf-8")
+        assert "stopping (signal)" in log_file
+        assert "DEBUG" in log_file, "the CLIPBOT__LOGGING__LEVEL override took effect"
+        for secret in (fake.token, FAKE_CLIENT_SECRET):
+            assert secret not in text and secret not in log_file
         assert fake.commands_for(guild), "slash commands were synced to the guild"
+        assert not (data / "health.json").exists()
+        code, line = await bot_health(cfg)
+        assert code == 1 and line.startswith("unhealthy: no heartbeat")

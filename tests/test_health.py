@@ -1,0 +1,160 @@
+"""Health: the heartbeat verdicts, the real bot writing its heartbeat, and `bot.py --health`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from engine.health import (
+    FeedHealth,
+    Heartbeat,
+    check_file,
+    feed_health,
+    read_heartbeat,
+    verdict,
+    write_heartbeat,
+)
+
+if TYPE_CHECKING:  # imported by pytest_plugins first, so its asserts are rewritten
+    from tests.bot_harness import BotHarness
+
+pytest_plugins = ("tests.bot_harness",)  # the `harness` fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = 1_800_000_000.0
+
+
+def beat(**kw: object) -> Heartbeat:
+    base: dict[str, object] = {"t": NOW - 5, "pid": 1, "gateway_connected": True}
+    base.update(kw)
+    return Heartbeat(**base)  # type: ignore[arg-type]
+
+
+def test_fresh_connected_heartbeat_is_healthy_and_says_what_it_sees() -> None:
+    feeds = {
+        "xqc": FeedHealth("running", live=True, chat_connected=True, recording=True),
+        "amouranth": FeedHealth("running", live=False, chat_connected=True),
+    }
+    healthy, line = verdict(beat(feeds=feeds), NOW, 60)
+    assert healthy
+    assert "gateway connected" in line
+    assert "2 feeds running (1 live, chat connected 2/2)" in line
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        ({"t": NOW - 61}, "61 s old"),
+        ({"gateway_connected": False}, "gateway is disconnected"),
+        ({"feeds": {"xqc": FeedHealth("died", error="poller: boom")}}, "feed task died: xqc"),
+    ],
+)
+def test_stale_disconnected_or_dead_feed_is_unhealthy(kw: dict, reason: str) -> None:
+    healthy, line = verdict(beat(**kw), NOW, 60)
+    assert not healthy
+    assert reason in line
+
+
+def test_a_channel_that_no_longer_exists_is_reported_but_not_unhealthy() -> None:
+    """Restarting the container cannot bring a deleted channel back."""
+    feeds = {"gone": FeedHealth("gave_up", error="no such Kick channel: gone")}
+    healthy, line = verdict(beat(feeds=feeds, recording_paused=True), NOW, 60)
+    assert healthy
+    assert "not watching gone (channel not found)" in line
+    assert "recording paused" in line
+
+
+def test_feed_states_from_a_feeds_facts() -> None:
+    facts = {"live": True, "chat_connected": True, "recording": True, "error": None}
+    assert feed_health(task_done=False, task_error=None, running=True, **facts).state == "running"
+    assert feed_health(task_done=False, task_error=None, running=False, **facts).state == "stopped"
+    assert feed_health(task_done=True, task_error=None, running=True, **facts).state == "gave_up"
+    died = feed_health(task_done=True, task_error=RuntimeError("boom"), running=True, **facts)
+    assert died.state == "died" and "boom" in (died.error or "")
+
+
+def test_heartbeat_round_trips_and_bad_files_are_clear(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "health.json"
+    original = beat(feeds={"xqc": FeedHealth("running", live=True)})
+    write_heartbeat(path, original)
+    assert read_heartbeat(path) == original
+    assert list(path.parent.iterdir()) == [path]  # no temp file left behind
+    assert check_file(tmp_path / "missing.json", NOW, 60) == (
+        False,
+        f"no heartbeat at {tmp_path / 'missing.json'}: the bot is starting or not running",
+    )
+    path.write_text("{not json", encoding="utf-8")
+    healthy, line = check_file(path, NOW, 60)
+    assert not healthy and "cannot read" in line
+    path.write_text(json.dumps({"t": NOW}), encoding="utf-8")
+    healthy, line = check_file(path, NOW, 60)
+    assert not healthy and "is not a heartbeat" in line
+
+
+def run_health(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPBOT")}
+    env.pop("DISCORD_TOKEN", None)  # --health needs no token
+    env["CLIPBOT__STORAGE__DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "--health"],
+        cwd=data_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_health_command_exit_codes(tmp_path: Path) -> None:
+    proc = run_health(tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("unhealthy: no heartbeat at")
+    write_heartbeat(tmp_path / "health.json", beat(t=time.time()))
+    proc = run_health(tmp_path)
+    assert (proc.returncode, proc.stdout.split(":")[0]) == (0, "healthy"), proc.stdout
+    write_heartbeat(tmp_path / "health.json", beat(t=time.time() - 3600))
+    proc = run_health(tmp_path)
+    assert proc.returncode == 1 and "the bot is stuck" in proc.stdout
+    assert not (tmp_path / "logs").exists()  # a health probe writes nothing
+
+
+async def wait_beat(path: Path, ok: object, within_s: float = 10.0) -> Heartbeat:
+    deadline = time.monotonic() + within_s
+    last: Heartbeat | None = None
+    while time.monotonic() < deadline:
+        if path.exists():
+            last = read_heartbeat(path)
+            if ok(last):  # type: ignore[operator]
+                return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no matching heartbeat; last: {last}")
+
+
+async def test_real_bot_keeps_a_heartbeat_through_a_gateway_drop(harness: BotHarness) -> None:
+    h = harness
+    path = Path(h.config.health.file)
+    first = await wait_beat(path, lambda b: b.gateway_connected)
+    assert verdict(first, time.time(), h.config.health.max_age_s)[0]
+    await h.setup_review()
+    h.kick.add_channel("healthy", live=True, viewers=50)
+    await h.answer(h.cast.reviewer, "watch", {"streamer": "healthy"})
+    running = await wait_beat(path, lambda b: "healthy" in b.feeds and b.feeds["healthy"].live)
+    assert running.feeds["healthy"].state == "running"
+    assert running.t > first.t  # rewritten, not written once
+
+    await h.fake.drop_gateway(4000)
+    await h.fake.wait_for_resume()
+    back = await wait_beat(path, lambda b: b.gateway_connected and b.t > running.t)
+    assert verdict(back, time.time(), h.config.health.max_age_s)[0]
+
+    await h.stop()
+    assert not path.exists()  # a stopped bot is never "healthy"
