@@ -19,3 +19,7 @@ def config() -> Config:
 
 # The live HLS fake and a once-per-session recording of it (real streamlink + ffmpeg).
 from tests.fakes.media_fixtures import fake_hls, fake_media, recorded_stream  # noqa: E402, F401
+
+# The real bot against the fake Discord (the `harness` fixture). Registered here, before any
+# test module imports it, so pytest rewrites its asserts.
+pytest_plugins = ("tests.bot_harness",)

@@ -13,10 +13,9 @@ from engine.events import ChatMessage
 from tests.fakes.discord_server import InvalidInteraction
 from tests.fakes.pusher_server import chat_topic
 
-if TYPE_CHECKING:  # imported by pytest_plugins first, so its asserts are rewritten
+if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness
 
-pytest_plugins = ("tests.bot_harness",)  # the `harness` fixture
 
 
 async def _watch_live(h: BotHarness, slug: str = "xqc", viewers: int = 12345) -> int:

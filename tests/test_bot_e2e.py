@@ -19,7 +19,6 @@ from tests.fakes.hls_stream import FakeHLS, FakeMedia
 from tests.fakes.pusher_server import emote
 
 pytestmark = pytest.mark.slow
-pytest_plugins = ("tests.bot_harness",)
 SLUG = "clipme"
 
 

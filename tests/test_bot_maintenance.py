@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any
 from engine.daily import next_midnight
 from engine.maintenance import DiskGuard
 
-if TYPE_CHECKING:  # imported by pytest_plugins first, so its asserts are rewritten
+if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness
 
-pytest_plugins = ("tests.bot_harness",)  # the `harness` fixture
 
 MB = 1_048_576
 

@@ -18,10 +18,9 @@ import pytest
 from cogs.review_view import RENAME_INPUT
 from tests.fakes.discord_server import InvalidInteraction, Message, Perm
 
-if TYPE_CHECKING:  # imported by pytest_plugins first, so its asserts are rewritten
+if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness
 
-pytest_plugins = ("tests.bot_harness",)  # the `harness` fixture
 
 BUTTONS = ("approve", "reject", "favorite", "rename", "delete")
 

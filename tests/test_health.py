@@ -23,10 +23,9 @@ from engine.health import (
     write_heartbeat,
 )
 
-if TYPE_CHECKING:  # imported by pytest_plugins first, so its asserts are rewritten
+if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness
 
-pytest_plugins = ("tests.bot_harness",)  # the `harness` fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_800_000_000.0
