@@ -28,6 +28,7 @@ import discord
 import pytest
 
 from bot import ClipBot, Services, build_services
+from engine import media_probe
 from engine.app import App
 from engine.config import Config, HealthConfig, StorageConfig, load_config
 from engine.events import Moment
@@ -330,6 +331,29 @@ async def final_message(rec: InteractionRecord, timeout: float = 5.0) -> Message
     msg = rec.original if rec.original is not None else callback.message
     assert msg is not None, f"interaction answered with type {callback.type} and no message"
     return msg
+
+
+async def clip_post(
+    fake: FakeDiscord, channel: Channel, folder: Path, *, length_s: float, timeout: float = 120
+) -> tuple[Message, Path]:
+    """Wait for a clip's review message; check its video is a playable clip of `length_s`.
+
+    Returns the message and the attached mp4, saved under `folder`.
+    """
+    msg = await fake.wait_for_message(
+        lambda m: bool(m.attachments) and any("clip:approve" in c for c in m.custom_ids()),
+        channel=channel,
+        timeout=timeout,
+    )
+    video = msg.attachments[0]
+    assert video.filename.endswith(".mp4")
+    path = folder / video.filename
+    path.write_bytes(msg.file(video.filename))
+    info = media_probe.probe(path)
+    assert info.has_video and info.has_audio
+    assert info.duration == pytest.approx(length_s, abs=2.0)
+    assert media_probe.is_faststart(path)
+    return msg, path
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from kick_world import eventually
 
-from engine import media_probe
 from engine.config import Config
 from tests.fakes.hls_stream import FakeHLS, FakeMedia
 from tests.fakes.pusher_server import emote
@@ -25,7 +24,7 @@ SLUG = "clipme"
 async def test_watch_burst_post_approve_restart(
     config: Config, fake_media: FakeMedia, tmp_path: Path
 ) -> None:
-    from tests.bot_harness import running_harness
+    from tests.bot_harness import clip_post, running_harness
 
     hls = FakeHLS(fake_media).start()
     try:
@@ -45,19 +44,7 @@ async def test_watch_burst_post_approve_restart(
             for i in range(10):
                 await h.pusher.send_chat(channel.chatroom_id, f"fan{i}", "CLIP IT " + emote("KEKW"))
 
-            msg = await h.fake.wait_for_message(
-                lambda m: bool(m.attachments) and any("clip:approve" in c for c in m.custom_ids()),
-                channel=cast.review,
-                timeout=120,
-            )
-            video = msg.attachments[0]
-            assert video.filename.endswith(".mp4")
-            path = tmp_path / video.filename
-            path.write_bytes(msg.file(video.filename))
-            info = media_probe.probe(path)
-            assert info.has_video and info.has_audio
-            assert info.duration == pytest.approx(14.0, abs=2.0)  # 8 s before + 6 s after
-            assert media_probe.is_faststart(path)
+            msg, _video = await clip_post(h.fake, cast.review, tmp_path, length_s=14.0)  # 8 + 6
             assert len(msg.custom_ids()) == 5
             clip_id = int(next(c for c in msg.custom_ids() if "approve" in c).rsplit(":", 1)[1])
 

@@ -19,8 +19,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from engine import media_probe
-from tests.bot_harness import final_message
+from tests.bot_harness import clip_post, final_message
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.hls_stream import FakeHLS, FakeMedia
 from tests.fakes.kick_api import FakeKick
@@ -147,18 +146,7 @@ async def test_a_clip_is_cut_and_posted_from_inside_the_container(
             await wait_until(recorded_12_s, 60, "12 s of recorded segments")
             for i in range(10):
                 await pusher.send_chat(channel.chatroom_id, f"fan{i}", "CLIP IT " + emote("KEKW"))
-            msg = await fake.wait_for_message(
-                lambda m: bool(m.attachments) and any("clip:approve" in c for c in m.custom_ids()),
-                channel=review,
-                timeout=120,
-            )
-            video = msg.attachments[0]
-            path = tmp_path / video.filename
-            path.write_bytes(msg.file(video.filename))
-            info = media_probe.probe(path)
-            assert info.has_video and info.has_audio
-            assert info.duration == pytest.approx(14.0, abs=2.0)  # 8 s before + 6 s after
-            assert media_probe.is_faststart(path)
+            await clip_post(fake, review, tmp_path, length_s=14.0)  # 8 s before + 6 s after
 
             health = await apodman("exec", name, "python", "/app/bot.py", "--health")
             assert health.stdout.startswith("healthy: gateway connected; 1 feeds running (1 live")
