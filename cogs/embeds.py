@@ -12,6 +12,8 @@ from typing import Any
 
 import discord
 
+from engine.emotes import readable
+
 STATUS_COLOURS = {
     "posted": discord.Colour.blurple(),
     "approved": discord.Colour.green(),
@@ -78,7 +80,7 @@ def clip_embed(row: Any, *, image_url: str | None = None) -> discord.Embed:
     samples = list(details.get("samples") or [])[-MAX_SAMPLES:]
     if samples:
         lines = [
-            f"**{_clean(s.get('user', '?'), 32)}**: {_clean(s.get('text', ''), 120)}"
+            f"**{_clean(s.get('user', '?'), 32)}**: {_clean(readable(s.get('text', '')), 120)}"
             for s in samples
         ]
         embed.description = "\n".join(lines)

@@ -57,3 +57,8 @@ def _ordered(text: str, plain: frozenset[str]) -> list[str]:
 def strip_emotes(text: str) -> str:
     """Text without inline emote tokens, for features that should read only the words."""
     return KICK_EMOTE_RE.sub(" ", text) if "[emote:" in text else text
+
+
+def readable(text: str) -> str:
+    """Chat as a person reads it: `[emote:37226:KEKW]` becomes `KEKW` (review embeds)."""
+    return KICK_EMOTE_RE.sub(lambda m: m[2] or "emote", text) if "[emote:" in text else text

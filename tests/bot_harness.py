@@ -293,7 +293,7 @@ class BotHarness:
                 "viewers": 15234,
                 "samples": [
                     {"t": t, "user": f"fan{i}", "text": text}
-                    for i, text in enumerate(["CLIP IT", "NO SHOT", "@everyone KEKW"])
+                    for i, text in enumerate(["CLIP IT", "NO SHOT", "@everyone [emote:37226:KEKW]"])
                 ],
             },
             key=f"{streamer}-{int(t * 1000)}",

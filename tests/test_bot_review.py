@@ -67,6 +67,7 @@ async def test_posted_once_then_approved_by_a_reviewer(harness: BotHarness) -> N
     assert info["Status"] == "waiting for review" and info["When"].startswith("<t:")
     assert "**fan0**: CLIP IT" in embed["description"]
     assert "@everyone" not in embed["description"]  # chat cannot ping the server
+    assert "KEKW" in embed["description"] and "[emote:" not in embed["description"]
     row = await h.app.clips.get(clip_id)
     assert row is not None and row.status == "posted" and row.message_id == msg.id
 
