@@ -15,15 +15,19 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
+import httpx
 import yarl
 from discord.ext import commands
 
 from engine.app import App
+from engine.backoff import Backoff, sleep_unless
 from engine.config import Config, ConfigError, load_config
 from engine.detector import Detector
 from engine.feed import Feed
@@ -152,6 +156,10 @@ class ClipBot(commands.Bot):
         # channels cached for permission checks and posting.
         intents = discord.Intents.none()
         intents.guilds = True
+        # A clip bot never joins voice: the missing voice libraries are not worth two warnings
+        # at every start.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -190,6 +198,37 @@ class ClipBot(commands.Bot):
             await super().close()
 
 
+async def wait_for_discord(
+    api_base: str,
+    stop: asyncio.Event,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    backoff: Backoff | None = None,
+) -> bool:
+    """Wait until Discord's API answers at all; False when asked to stop first.
+
+    A VPS that starts the bot before its network is up, or a DNS hiccup, must not end in a
+    traceback: once logged in, discord.py reconnects the gateway by itself, but it never retries
+    the login request. This asks the unauthenticated /gateway route, so no token is involved.
+    """
+    url = api_base.rstrip("/") + "/gateway"
+    backoff = backoff or Backoff(2.0, 60.0)
+    async with httpx.AsyncClient(timeout=10) as client:
+        while not stop.is_set():
+            try:
+                resp = await client.get(url)
+            except httpx.HTTPError as exc:
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                if resp.status_code < 500:
+                    return True
+                reason = f"answered {resp.status_code}"
+            delay = max(1.0, backoff.next_delay())
+            log.warning("cannot reach Discord at %s (%s); retrying in %.0f s", url, reason, delay)
+            await sleep_unless(sleep, delay, stop)
+    return False
+
+
 async def run(config: Config, token: str) -> int:
     point_discord_at(config)
     services = await build_services(
@@ -200,8 +239,10 @@ async def run(config: Config, token: str) -> int:
     bot = ClipBot(services)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
 
     def ask_stop() -> None:
+        stopping.set()
         if not closing:
             log.info("stopping (signal)")
             closing.append(loop.create_task(bot.close()))
@@ -209,13 +250,21 @@ async def run(config: Config, token: str) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, ask_stop)
     try:
-        await bot.start(token)
+        if await wait_for_discord(config.discord.api_base, stopping):
+            await bot.start(token)
     except discord.LoginFailure:
         log.error("Discord refused the token (DISCORD_TOKEN): check it in the developer portal")
         await bot.close()
         return 2
+    except (aiohttp.ClientError, OSError) as exc:
+        # Lost between the reachability check and the login: exit non-zero without a traceback
+        # so the supervisor (Docker's restart policy, systemd) starts us again.
+        log.error("lost Discord while logging in (%s); exiting", exc)
+        return 1
     finally:
-        if not bot.is_closed():
+        if closing:
+            await closing[0]  # the signal's close, not a second one racing it
+        elif not bot.is_closed():
             await bot.close()
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -124,3 +125,77 @@ async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path)
         assert not (data / "health.json").exists()
         code, line = await bot_health(cfg)
         assert code == 1 and line.startswith("unhealthy: no heartbeat")
+
+
+async def test_waits_for_an_unreachable_discord_then_comes_up_by_itself(tmp_path: Path) -> None:
+    """Network not up yet at boot: clear retry lines, no traceback, and the bot logs in as soon
+    as Discord answers. Then SIGTERM still stops it cleanly."""
+    fake = FakeDiscord()
+    fake.port = free_port()
+    guild = fake.add_guild("Clippers")
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["discord"].update(
+        api_base=fake.api_base, gateway_url=fake.gateway_url, sync_guilds=[guild.id]
+    )
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    env = env_without_token(DISCORD_TOKEN=fake.token, CLIPBOT__STORAGE__DATA_DIR=str(tmp_path))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    log_file = tmp_path / "logs" / "clipbot.log"
+    try:
+        for _ in range(200):
+            if log_file.exists() and "cannot reach Discord" in log_file.read_text("utf-8"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no 'cannot reach Discord' line")
+        async with fake:  # Discord is back
+            await fake.wait_for_sync(guild, timeout=30)
+            await fake.wait_for_identify(1, timeout=30)
+            proc.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(proc.communicate(), timeout=15)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = err.decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "ERROR" not in text, text
+    assert "retrying in" in text and fake.token not in text
+
+
+async def test_sigterm_while_discord_is_unreachable_stops_at_once(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["discord"]["api_base"] = f"http://127.0.0.1:{free_port()}/api/v10"  # nobody listens
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    env = env_without_token(DISCORD_TOKEN="x" * 20, CLIPBOT__STORAGE__DATA_DIR=str(tmp_path))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        log_file = tmp_path / "logs" / "clipbot.log"
+        for _ in range(200):
+            if log_file.exists() and "cannot reach Discord" in log_file.read_text("utf-8"):
+                break
+            await asyncio.sleep(0.05)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(proc.communicate(), timeout=15)
+        elapsed = time.monotonic() - started
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0 and elapsed < 5, (proc.returncode, elapsed, err.decode())
+    assert "Traceback" not in err.decode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

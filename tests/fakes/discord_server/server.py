@@ -133,7 +133,7 @@ class FakeDiscord(PublicApi):
         self._catch_all = app.router.add_route("*", "/{tail:.*}", self._unhandled).resource
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # 0 (any) unless set before
         await site.start()
         self.port = self._runner.addresses[0][1]
 
