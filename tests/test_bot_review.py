@@ -338,3 +338,26 @@ async def test_a_failing_button_answers_with_a_reference(harness: BotHarness) ->
     click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
     answer = await click.response()
     assert answer.ephemeral and (answer.content or "").startswith("Something went wrong (ref ")
+
+
+async def test_discord_rate_limits_delay_posts_and_dms_but_never_double_them(
+    harness: BotHarness,
+) -> None:
+    """A 429 on the clip post and on the DM: discord.py waits `retry_after` and retries the same
+    request; the clip is posted once, the DM sent once, and nothing is logged as a failure."""
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    await h.answer(cast.reviewer, "alerts", subcommand="on")
+    h.fake.rate_limit_next("POST", rf"/channels/{cast.review.id}/messages$", count=2)
+    h.fake.rate_limit_next("POST", r"/users/@me/channels$")
+    clip_id, msg = await posted_clip(
+        h, trigger="super_combo", triggers=("chat_velocity", "keyword", "emote_flood")
+    )
+    await h.fake.wait_for_message(lambda m: m.is_dm)
+    limited = [r for r in h.fake.requests if r.status == 429]
+    assert len(limited) == 3, [(r.method, r.path) for r in limited]
+    posts = [m for m in h.review_messages() if f"clip:approve:{clip_id}" in m.custom_ids()]
+    assert len(posts) == 1 and posts[0].attachments
+    assert len(h.fake.dms) == 1
+    row = await h.app.clips.get(clip_id)
+    assert row is not None and row.status == "posted" and row.message_id == msg.id

@@ -59,6 +59,36 @@ class ApiException(Exception):
         return json_response(self.body(), self.status)
 
 
+class RateLimited(ApiException):
+    """Discord's 429: a JSON body with `retry_after` (seconds) and the X-RateLimit headers
+    discord.py reads to sleep exactly that long before it retries the same request."""
+
+    def __init__(self, retry_after: float, bucket: str) -> None:
+        super().__init__(429, 0, "You are being rate limited.")
+        self.retry_after = retry_after
+        self.bucket = bucket
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "retry_after": self.retry_after, "global": False}
+
+    def response(self) -> web.Response:
+        resp = json_response(self.body(), 429)
+        resp.headers.update(
+            {
+                "Retry-After": str(max(1, round(self.retry_after))),
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": f"{self.retry_after:.3f}",
+                "X-RateLimit-Bucket": self.bucket,
+                "X-RateLimit-Scope": "user",
+                # Discord's API answers through Google's front end; a 429 without Via is a
+                # Cloudflare ban to discord.py, which then gives up instead of retrying.
+                "Via": "1.1 google",
+            }
+        )
+        return resp
+
+
 def unknown(kind: str) -> ApiException:
     """Discord's ``404 Unknown <kind>`` errors with their documented codes."""
     return ApiException(404, _UNKNOWN_CODES[kind], f"Unknown {kind}")

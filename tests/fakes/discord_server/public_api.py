@@ -10,6 +10,7 @@ bot's cache stays as truthful as it would be in production.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -19,7 +20,7 @@ from .commands import CommandStore
 from .gateway import GUILD_MEMBERS, Gateway
 from .interactions import Injector
 from .messages import Message
-from .records import CommandSync, InteractionRecord, MessageEdit, Notifier
+from .records import CommandSync, InteractionRecord, MessageEdit, Notifier, ScriptedRateLimit
 from .state import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -48,6 +49,15 @@ class PublicApi:
     edits: list[MessageEdit]
     command_syncs: list[CommandSync]
     _injector: Injector
+
+    rate_limits: list[ScriptedRateLimit]
+
+    def rate_limit_next(
+        self, method: str, path: str, *, retry_after: float = 0.3, count: int = 1
+    ) -> None:
+        """Answer the next `count` `method` requests whose path matches the regex `path` with
+        Discord's 429, e.g. ``rate_limit_next("POST", r"/channels/\\d+/messages$")``."""
+        self.rate_limits.append(ScriptedRateLimit(method, re.compile(path), retry_after, count))
 
     def notify(self) -> None:  # provided by FakeDiscord
         raise NotImplementedError

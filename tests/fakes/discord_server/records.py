@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -204,3 +205,13 @@ class InteractionRecord:
             lambda: len(self.original_edits) >= count, timeout, f"{count} @original edit(s)"
         )
         return self.original_edits
+
+
+@dataclass
+class ScriptedRateLimit:
+    """The next `count` requests of `method` whose path matches `path` get a 429."""
+
+    method: str
+    path: re.Pattern[str]
+    retry_after: float
+    count: int

@@ -26,6 +26,7 @@ from .http_util import (
     BODY_KEY,
     INTERACTION_KEY,
     ApiException,
+    RateLimited,
     UploadedFile,
     json_response,
     parse_body,
@@ -41,6 +42,7 @@ from .records import (
     MessageEdit,
     Notifier,
     RecordedRequest,
+    ScriptedRateLimit,
 )
 from .responses import InteractionApi
 from .rest import API, RestApi
@@ -108,6 +110,7 @@ class FakeDiscord(PublicApi):
         self.requests: list[RecordedRequest] = []
         self.unhandled: list[RecordedRequest] = []
         self.errors: list[ApiError] = []
+        self.rate_limits: list[ScriptedRateLimit] = []
         self.internal_errors: list[str] = []
         self.messages: list[Message] = []
         self.edits: list[MessageEdit] = []
@@ -202,6 +205,7 @@ class FakeDiscord(PublicApi):
             authorized = request.headers.get("Authorization") == f"Bot {self.token}"
             if routed and not authorized and not request.path.startswith(_NO_AUTH_PREFIXES):
                 raise ApiException(401, 0, "401: Unauthorized")
+            self._take_rate_limit(request.method, request.path)
             response = await handler(request)
         except ApiException as exc:
             error = ApiError(request.method, request.path, exc.status, exc.code, exc.message)
@@ -219,6 +223,13 @@ class FakeDiscord(PublicApi):
         record.status = response.status
         self.notify()
         return response
+
+    def _take_rate_limit(self, method: str, path: str) -> None:
+        """Raise the first scripted 429 that matches this request (see rate_limit_next)."""
+        for limit in self.rate_limits:
+            if limit.count > 0 and limit.method == method and limit.path.search(path):
+                limit.count -= 1
+                raise RateLimited(limit.retry_after, f"fake-{id(limit):x}")
 
     async def _unhandled(self, request: web.Request) -> web.Response:
         self.unhandled.append(self.requests[-1])
