@@ -76,8 +76,8 @@ class _Outcome:
 
 
 def pusher_url(config: KickConfig) -> str:
-    """The websocket URL from config (`pusher_url` with `{key}` filled from `pusher_key`)."""
-    return config.pusher_url.format(key=config.pusher_key)
+    """The websocket URL from config: `pusher_url` with `{key}` and `{cluster}` filled in."""
+    return config.pusher_url.format(key=config.pusher_key, cluster=config.pusher_cluster)
 
 
 class ChatClient:
@@ -140,8 +140,11 @@ class ChatClient:
         emotes: EmoteParser,
         **kwargs: Any,
     ) -> ChatClient:
-        """A client with URL, activity timeout and backoff taken from KickConfig."""
+        """A client with URL, timeouts, pauses and backoff taken from KickConfig."""
         kwargs.setdefault("activity_timeout_s", config.chat_activity_timeout_s)
+        kwargs.setdefault("pong_timeout_s", config.chat_pong_timeout_s)
+        kwargs.setdefault("pause_s", config.chat_pause_s)
+        kwargs.setdefault("refused_retry_s", config.chat_refused_retry_s)
         kwargs.setdefault("backoff", Backoff(config.backoff_initial_s, config.backoff_max_s))
         return cls(pusher_url(config), chatroom_id, on_event, emotes, **kwargs)
 

@@ -36,7 +36,7 @@ class KickConfig:
     official_api_base: str = "https://api.kick.com/public/v1"
     oauth_url: str = "https://id.kick.com/oauth/token"
     pusher_url: str = (
-        "wss://ws-us2.pusher.com/app/{key}?protocol=7&client=js&version=8.4.0&flash=false"
+        "wss://ws-{cluster}.pusher.com/app/{key}?protocol=7&client=js&version=8.4.0&flash=false"
     )
     pusher_key: str = "32cbd69e4b950bf97679"
     pusher_cluster: str = "us2"

@@ -14,14 +14,13 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any
 
 import httpx
 
-from engine.backoff import Backoff, parse_retry_after
 from engine.config import KickConfig
+from engine.kick_http import KickTransport, Sleep
 from engine.kick_models import (
     SLUG_RE,
     CachedIds,
@@ -41,6 +40,7 @@ from engine.kick_models import (
     parse_kick_time,
     parse_official,
 )
+from engine.kick_oauth import AppToken
 
 __all__ = [
     "SLUG_RE",
@@ -63,9 +63,6 @@ __all__ = [
 log = logging.getLogger("engine.kick_api")
 
 OFFICIAL_BATCH = 50
-_RETRYABLE = frozenset({403, 429})
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class KickApi:
@@ -83,10 +80,12 @@ class KickApi:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
-        max_attempts: int = 4,
-        max_retry_s: float = 60.0,
-        full_check_every: int = 6,
+        max_attempts: int | None = None,
+        max_retry_s: float | None = None,
+        full_check_every: int | None = None,
     ) -> None:
+        """Retry budgets and the full-lookup cadence come from config.yaml (`http_max_attempts`,
+        `http_max_retry_s`, `viewer_full_check_every`); the keyword arguments are for tests."""
         self._cfg = config
         self._client_id = client_id or None
         self._client_secret = client_secret or None
@@ -96,17 +95,30 @@ class KickApi:
         self._http = http or httpx.AsyncClient(
             timeout=config.request_timeout_s, follow_redirects=True
         )
-        self._sleep = sleep
-        self._rand = rand
-        self._monotonic = monotonic
-        self._max_attempts = max(1, max_attempts)
-        self._max_retry_s = max_retry_s
-        self._full_check_every = max(1, full_check_every)
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
+        self._transport = KickTransport(
+            config,
+            self._http,
+            sleep=sleep,
+            rand=rand,
+            max_attempts=config.http_max_attempts if max_attempts is None else max_attempts,
+            max_retry_s=config.http_max_retry_s if max_retry_s is None else max_retry_s,
+            secrets=self._secrets,
+        )
+        self._request = self._transport.request
+        self._app_token = (
+            AppToken(config, self._transport, self._client_id, self._client_secret, monotonic)
+            if self._client_id and self._client_secret
+            else None
+        )
+        every = config.viewer_full_check_every if full_check_every is None else full_check_every
+        self._full_check_every = max(1, every)
         self._last_live: dict[str, LiveStatus] = {}
         self._light_polls: dict[str, int] = {}
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        """What the transport scrubs from every reason it logs or raises."""
+        token = self._app_token.current if self._app_token is not None else None
+        return (self._client_secret, token)
 
     @property
     def official(self) -> bool:
@@ -277,46 +289,12 @@ class KickApi:
 
     # ---- official API -------------------------------------------------------------------
 
-    async def _token_value(self) -> str:
-        """An app access token, fetched once and refreshed shortly before it expires."""
-        async with self._token_lock:
-            if self._token is not None and self._monotonic() < self._token_expires:
-                return self._token
-            status, body = await self._request(
-                "POST",
-                self._cfg.oauth_url,
-                subject="app token",
-                what="OAuth",
-                headers={"Accept": "application/json", "User-Agent": self._cfg.user_agent},
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self._client_id or "",
-                    "client_secret": self._client_secret or "",
-                },
-            )
-            token = body.get("access_token") if isinstance(body, dict) else None
-            if status != 200 or not isinstance(token, str) or not token:
-                log.error("Kick OAuth refused the client credentials (HTTP %s)", status)
-                raise KickAuthError(
-                    f"Kick OAuth refused the client credentials (HTTP {status}); "
-                    "check KICK_CLIENT_ID and KICK_CLIENT_SECRET",
-                    None,
-                    status,
-                )
-            try:
-                ttl = float(body.get("expires_in", 3600))
-            except (TypeError, ValueError):
-                ttl = 3600.0
-            self._token = token
-            self._token_expires = self._monotonic() + ttl - min(300.0, ttl * 0.1)
-            log.info("Kick OAuth: app token obtained, valid for %.0f s", ttl)
-            return token
-
     async def _official_batch(self, slugs: list[str]) -> dict[str, OfficialChannel]:
         url = f"{self._cfg.official_api_base.rstrip('/')}/channels"
         subject = ",".join(slugs) if len(slugs) <= 3 else f"{len(slugs)} channels"
         for attempt in (1, 2):
-            token = await self._token_value()
+            assert self._app_token is not None, "only called with client credentials"
+            token = await self._app_token.value()
             headers = {
                 "Accept": "application/json",
                 "Authorization": f"Bearer {token}",
@@ -327,7 +305,7 @@ class KickApi:
             )
             if status == 401 and attempt == 1:
                 log.info("Kick official API rejected the app token; fetching a new one")
-                self._token = None
+                self._app_token.invalidate()
                 continue
             if status != 200 or not isinstance(body, dict):
                 raise KickUnavailable(
@@ -350,107 +328,3 @@ class KickApi:
             found = await self._official_batch(names[i : i + OFFICIAL_BATCH])
             out.update({variants[v]: found[v] for v in names[i : i + OFFICIAL_BATCH] if v in found})
         return out
-
-    # ---- transport ------------------------------------------------------------------------
-
-    def _redact(self, text: str) -> str:
-        for secret in (self._client_secret, self._token):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-    async def _request(
-        self,
-        method: str,
-        url: str,
-        *,
-        subject: str,
-        what: str,
-        headers: dict[str, str],
-        params: dict[str, Any] | None = None,
-        data: dict[str, str] | None = None,
-        fallback: bool = False,
-    ) -> tuple[int, Any]:
-        """One request with bounded retries; returns (status, JSON body or None).
-
-        403, 429, 5xx, network errors and a 200 that is not JSON are retried with backoff (429
-        waits its Retry-After); anything else is returned for the caller to judge. When the
-        attempts or the time budget run out it raises KickUnavailable. A `fallback` request (one
-        with a plan B) is tried once and its failure logged quietly.
-        """
-        max_attempts = 1 if fallback else self._max_attempts
-        backoff = Backoff(self._cfg.backoff_initial_s, self._cfg.backoff_max_s, rand=self._rand)
-        waited = 0.0
-        problem = "no attempt made"
-        last_status: int | None = None
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                resp = await self._http.request(
-                    method, url, headers=headers, params=params, data=data
-                )
-            except httpx.HTTPError as exc:
-                problem = f"network error ({type(exc).__name__}: {self._redact(str(exc))})"
-                last_status = None
-            else:
-                last_status = resp.status_code
-                if resp.status_code in _RETRYABLE or resp.status_code >= 500:
-                    problem = _describe_failure(resp)
-                    if resp.status_code == 429:
-                        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                else:
-                    try:
-                        body = resp.json()
-                    except ValueError:
-                        body = None
-                    if not (200 <= resp.status_code < 300 and body is None):
-                        return resp.status_code, body
-                    problem = f"HTTP {resp.status_code} with a body that is not JSON"
-            delay = retry_after if retry_after is not None else backoff.next_delay()
-            if attempt >= max_attempts or waited + delay > self._max_retry_s:
-                break
-            log.warning(
-                "Kick %s for %s: %s; retry %d/%d in %.1f s",
-                what,
-                subject,
-                problem,
-                attempt,
-                max_attempts - 1,
-                delay,
-            )
-            await self._sleep(delay)
-            waited += delay
-        log.log(
-            logging.INFO if fallback else logging.ERROR,
-            "Kick %s for %s failed after %d attempt(s): %s",
-            what,
-            subject,
-            attempt,
-            problem,
-        )
-        raise KickUnavailable(
-            f"Kick is unavailable ({what} for {subject}): {problem}, after {attempt} attempt(s)",
-            subject,
-            last_status,
-        )
-
-
-def _describe_failure(resp: httpx.Response) -> str:
-    """A log-friendly reason for a retryable answer (Cloudflare page, JSON block, 429, 5xx)."""
-    status = resp.status_code
-    if status == 429:
-        ra = resp.headers.get("Retry-After")
-        return f"HTTP 429 rate limited (Retry-After {ra})" if ra else "HTTP 429 rate limited"
-    text = resp.text[:2000]
-    if status == 403:
-        if "Just a moment" in text or "cloudflare" in text.lower():
-            return "HTTP 403 blocked by a Cloudflare challenge"
-        try:
-            err = resp.json()
-        except ValueError:
-            return "HTTP 403 blocked"
-        msg = err.get("error") or err.get("message") if isinstance(err, dict) else None
-        return f"HTTP 403 blocked ({str(msg)[:120]})" if msg else "HTTP 403 blocked"
-    return f"HTTP {status} server error"

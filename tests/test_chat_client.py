@@ -165,6 +165,27 @@ async def test_from_config_connects_to_fake(pusher: FakePusher) -> None:
     assert h.task.exception() is None
 
 
+async def test_from_config_takes_the_chat_pauses_from_config(pusher: FakePusher) -> None:
+    """kick.chat_refused_retry_s and kick.chat_pause_s are what the bot's feeds run with."""
+    h = Harness()
+    cfg = pusher.config(chat_refused_retry_s=42.0, chat_pause_s=3.5)
+    h.start(ChatClient.from_config(cfg, ROOM, h.on_event, EmoteParser(), sleep=h.sleeps))
+    try:
+        await pusher.wait_for_subscription(TOPIC)
+        await pusher.close_with(4001)  # refused: wait chat_refused_retry_s, then try again
+        await pusher.wait_for_subscription(TOPIC, count=2)
+        await pusher.close_with(4100)  # over capacity: pause at least chat_pause_s
+        await pusher.wait_for_subscription(TOPIC, count=3)
+    finally:
+        await h.close()
+    assert h.sleeps.delays[0] == 42.0 and h.sleeps.delays[1] >= 3.5
+
+
+def test_url_fills_in_the_cluster() -> None:
+    cfg = KickConfig(pusher_cluster="eu1")
+    assert pusher_url(cfg).startswith("wss://ws-eu1.pusher.com/app/32cbd69e4b950bf97679?")
+
+
 async def test_answers_server_ping(
     pusher: FakePusher, start_client: Callable[..., Awaitable[Harness]]
 ) -> None:

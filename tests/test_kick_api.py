@@ -210,6 +210,23 @@ async def test_5xx_exhausted_is_unavailable(
     assert len(errors) == 1 and "xqc" in errors[0] and "500" in errors[0]
 
 
+async def test_retry_budget_comes_from_config(kick: FakeKick, sleeps: SleepRecorder) -> None:
+    """kick.http_max_attempts / http_max_retry_s in config.yaml are what the bot runs with."""
+    kick.fail_next(503, count=2)  # the default of 4 attempts would get past these
+    api = KickApi(kick.config(http_max_attempts=2), sleep=sleeps, rand=lambda: 0.5)
+    async with api:
+        with pytest.raises(KickUnavailable):
+            await api.get_channel("xqc")
+    assert len(kick.requests) == 2
+    kick.requests.clear()
+    kick.fail_next(429, retry_after=30)
+    api = KickApi(kick.config(http_max_retry_s=10), sleep=sleeps, rand=lambda: 0.5)
+    async with api:
+        with pytest.raises(KickUnavailable, match="429"):
+            await api.get_channel("xqc")
+    assert len(kick.requests) == 1  # a 30 s Retry-After is beyond the 10 s budget
+
+
 async def test_network_error_is_unavailable(sleeps: SleepRecorder) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
