@@ -30,9 +30,10 @@ class Check:
     hard: bool = True
 
     def line(self) -> str:
+        """One line per check, the hint on the same line, so `grep FAIL` shows what to do."""
         word = "OK" if self.ok else ("FAIL" if self.hard else "WARN")
         text = f"{word:<4}  {self.name}: {self.detail}"
-        return f"{text}\n      hint: {self.hint}" if self.hint and not self.ok else text
+        return f"{text} (hint: {self.hint})" if self.hint and not self.ok else text
 
 
 async def _version(cmd: list[str]) -> tuple[bool, str]:

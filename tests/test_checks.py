@@ -53,9 +53,11 @@ async def test_a_good_setup_passes_every_check(tmp_path: Path) -> None:
 async def test_missing_token_fails_with_a_hint(tmp_path: Path) -> None:
     code, lines = await check(tmp_path, token=None, CLIPBOT_CHECK_OFFLINE="1")
     assert code == 1
-    i = lines.index(line(lines, "discord token"))
-    assert lines[i].startswith("FAIL") and "DISCORD_TOKEN" in lines[i + 1]
-    assert lines[i + 1].strip().startswith("hint:")
+    token = line(lines, "discord token")
+    assert token == (
+        "FAIL  discord token: not set (hint: put DISCORD_TOKEN in the environment or in .env)"
+    )
+    assert all(x[:4] in ("OK  ", "FAIL", "WARN") for x in lines[:-1]), "one line per check"
     assert lines[-1].endswith("checks failed")
 
 
