@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config, os.environ)
     except ConfigError as exc:
+        if args.check:  # same shape as every other check, so the report reads the same
+            print(f"FAIL  config: {exc} (hint: fix {args.config} or the variable it names)")
+            return 1
         print(f"bot.py: {exc}", file=sys.stderr)
         return 2
     if args.health:  # needs no token and writes nothing: it only reads the heartbeat

@@ -93,3 +93,10 @@ async def test_unreachable_kick_is_a_warning(tmp_path: Path) -> None:
     code, lines = await check(tmp_path, CLIPBOT__KICK__API_BASE="http://127.0.0.1:9")
     assert code == 0, lines
     assert line(lines, "kick").startswith("WARN") and "unreachable" in line(lines, "kick")
+
+
+async def test_a_bad_config_is_a_failed_check(tmp_path: Path) -> None:
+    code, lines = await check(tmp_path, CLIPBOT__LIMITS__DAILY_MAX_CLIPS="many")
+    assert code == 1
+    assert lines[0].startswith("FAIL  config: limits.daily_max_clips: expected a whole number")
+    assert "(hint: " in lines[0]
