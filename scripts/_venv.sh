@@ -10,6 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
+    echo "installing the project into .venv (first run or pyproject.toml changed; 1-3 minutes)..." >&2
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".${extra:+[$extra]}"
     rm -f .venv/.installed-*
