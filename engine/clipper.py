@@ -16,8 +16,8 @@ from the limit and the duration, scaled to 720p or lower, 30 fps) whose size is 
 
 A window that spans a recording gap gives a clip of what exists: the pieces are joined (the gap
 is skipped, not filled), ``duration`` is the recorded part and ``gaps`` lists what is missing.
-Every file is written under a temporary name and renamed when complete, so a crash, a dead ffmpeg
-or a full disk never leaves a half-written file under a final name.
+Every file is written under a temporary name and renamed when complete (engine/ffmpeg_job.py),
+so a crash, a dead ffmpeg or a full disk never leaves a half-written file under a final name.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -40,23 +39,22 @@ import av
 import ffmpeg as ffmpeg_lib
 
 from engine.ffmpeg_bin import ffmpeg_exe
+from engine.ffmpeg_job import (
+    ClipError,
+    ffconcat,
+    publish,
+    remove_stale_scratch,
+    run_ffmpeg,
+    scratch,
+)
 from engine.media_probe import cut_head, probe
-from engine.procs import run_to_end
 from engine.segments import Gap, Segment, SegmentIndex
 
 log = logging.getLogger(__name__)
 
+__all__ = ["ClipError", "ClipFiles", "ClipWindow", "Clipper", "Window"]
+
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-_GLOBAL = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
-
-
-class ClipError(RuntimeError):
-    """A clip could not be made; the message says why, ``stderr`` holds ffmpeg's last lines."""
-
-    def __init__(self, message: str, *, stderr: str = "", disk_full: bool = False) -> None:
-        super().__init__(f"{message}\n{stderr}".rstrip() if stderr else message)
-        self.stderr = stderr
-        self.disk_full = disk_full
 
 
 class ClipWindow(Protocol):
@@ -233,7 +231,7 @@ class Clipper:
                 outpoint = (info.start_time or 0.0) + s.duration
             entries.append((s.path, outpoint))
         listing = tmp / "list.ffconcat"
-        listing.write_text(_ffconcat(entries), encoding="utf-8")
+        listing.write_text(ffconcat(entries), encoding="utf-8")
         return listing, head.residual, covered
 
     async def _copy_cut(self, segs: list[Segment], start: float, end: float, dest: Path) -> None:
@@ -374,22 +372,10 @@ class Clipper:
 
     # -- plumbing --------------------------------------------------------------------------------
     def _scratch(self) -> tempfile.TemporaryDirectory[str]:
-        """A work dir beside the clips (same filesystem: the final rename is atomic). Named
-        ``.cut-*`` so a crash's leftovers are recognisable; old ones are removed at start-up."""
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        return tempfile.TemporaryDirectory(dir=self.out_dir, prefix=".cut-")
+        return scratch(self.out_dir)
 
     def remove_stale_scratch(self, older_than_s: float = 3600.0) -> int:
-        """Delete ``.cut-*`` work dirs left by a crash (not touched for ``older_than_s``)."""
-        if not self.out_dir.is_dir():
-            return 0
-        n = 0
-        for d in self.out_dir.glob(".cut-*"):
-            with contextlib.suppress(OSError):
-                if d.is_dir() and time.time() - d.stat().st_mtime > older_than_s:
-                    shutil.rmtree(d)
-                    n += 1
-        return n
+        return remove_stale_scratch(self.out_dir, older_than_s)
 
     @contextlib.contextmanager
     def _using(self, segs: list[Segment]) -> Any:
@@ -407,37 +393,10 @@ class Clipper:
 
     @staticmethod
     def _publish(part: Path, dest: Path) -> None:
-        """Atomic rename into place (same directory tree, same filesystem)."""
-        if not part.exists() or part.stat().st_size == 0:
-            raise ClipError(f"ffmpeg produced no output for {dest.name}")
-        os.replace(part, dest)
+        publish(part, dest)
 
     async def _run(self, stream: Any, what: str) -> None:
-        """Run one compiled ffmpeg-python command (argv, no shell); raise ClipError on failure."""
-        argv = stream.compile(cmd=self.ffmpeg)
-        argv[1:1] = _GLOBAL
-        try:
-            code, tail = await run_to_end(argv, self.ffmpeg_timeout_s)
-        except OSError as exc:
-            raise ClipError(f"{what}: cannot run ffmpeg ({self.ffmpeg}): {exc}") from exc
-        text = "\n".join(tail)
-        if code is None:
-            raise ClipError(f"{what}: ffmpeg timed out", stderr=text)
-        if code != 0:
-            full = "No space left on device" in text or "ENOSPC" in text
-            hint = " (disk full)" if full else ""
-            raise ClipError(f"{what}: ffmpeg exited with {code}{hint}", stderr=text, disk_full=full)
-
-
-def _ffconcat(entries: list[tuple[Path, float | None]]) -> str:
-    """ffconcat text; ``outpoint`` (the file's own clock) ends a trimmed file early."""
-    lines = ["ffconcat version 1.0"]
-    for path, outpoint in entries:
-        quoted = str(path.resolve()).replace("'", "'\\''")
-        lines.append(f"file '{quoted}'")
-        if outpoint is not None:  # a later run re-recorded this file's tail
-            lines.append(f"outpoint {max(0.0, outpoint):.3f}")
-    return "\n".join(lines) + "\n"
+        await run_ffmpeg(stream, self.ffmpeg, self.ffmpeg_timeout_s, what)
 
 
 def _covered(segs: list[Segment], start: float, end: float) -> float:

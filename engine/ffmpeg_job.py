@@ -1,0 +1,85 @@
+"""Running one ffmpeg job for the clipper: scratch space, the run itself, the atomic publish.
+
+Every clip file is written under a temporary name in a `.cut-*` work dir beside the clips (same
+filesystem, so the final rename is atomic) and renamed when complete: a crash, a dead ffmpeg or
+a full disk never leaves a half-written file under a final name, and a crash's work dirs are
+recognisable and removed at the next start. ffmpeg's failures come back as ClipError with its
+last stderr lines, and "No space left on device" is flagged so the pipeline can say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.procs import run_to_end
+
+GLOBAL_ARGS = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
+SCRATCH_PREFIX = ".cut-"
+
+
+class ClipError(RuntimeError):
+    """A clip could not be made; the message says why, ``stderr`` holds ffmpeg's last lines."""
+
+    def __init__(self, message: str, *, stderr: str = "", disk_full: bool = False) -> None:
+        super().__init__(f"{message}\n{stderr}".rstrip() if stderr else message)
+        self.stderr = stderr
+        self.disk_full = disk_full
+
+
+def scratch(out_dir: Path) -> tempfile.TemporaryDirectory[str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=out_dir, prefix=SCRATCH_PREFIX)
+
+
+def remove_stale_scratch(out_dir: Path, older_than_s: float = 3600.0) -> int:
+    """Delete work dirs left by a crash (not touched for ``older_than_s``); returns how many."""
+    if not out_dir.is_dir():
+        return 0
+    n = 0
+    for d in out_dir.glob(f"{SCRATCH_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if d.is_dir() and time.time() - d.stat().st_mtime > older_than_s:
+                shutil.rmtree(d)
+                n += 1
+    return n
+
+
+def publish(part: Path, dest: Path) -> None:
+    """Atomic rename into place; an empty or missing output is an error, never a clip."""
+    if not part.exists() or part.stat().st_size == 0:
+        raise ClipError(f"ffmpeg produced no output for {dest.name}")
+    os.replace(part, dest)
+
+
+async def run_ffmpeg(stream: Any, ffmpeg: str, timeout_s: float, what: str) -> None:
+    """Run one compiled ffmpeg-python command (argv, no shell); raise ClipError on failure."""
+    argv = stream.compile(cmd=ffmpeg)
+    argv[1:1] = GLOBAL_ARGS
+    try:
+        code, tail = await run_to_end(argv, timeout_s)
+    except OSError as exc:
+        raise ClipError(f"{what}: cannot run ffmpeg ({ffmpeg}): {exc}") from exc
+    text = "\n".join(tail)
+    if code is None:
+        raise ClipError(f"{what}: ffmpeg timed out", stderr=text)
+    if code != 0:
+        full = "No space left on device" in text or "ENOSPC" in text
+        hint = " (disk full)" if full else ""
+        raise ClipError(f"{what}: ffmpeg exited with {code}{hint}", stderr=text, disk_full=full)
+
+
+def ffconcat(entries: list[tuple[Path, float | None]]) -> str:
+    """ffconcat text; ``outpoint`` (the file's own clock) ends a trimmed file early."""
+    lines = ["ffconcat version 1.0"]
+    for path, outpoint in entries:
+        quoted = str(path.resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+        if outpoint is not None:  # a later run re-recorded this file's tail
+            lines.append(f"outpoint {max(0.0, outpoint):.3f}")
+    return "\n".join(lines) + "\n"
