@@ -28,7 +28,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -131,7 +130,7 @@ class Clipper:
         self._is_recording = is_recording  # False: the stream ended, stop waiting for more
         self._busy: dict[Path, int] = {}
         self._transcodes = asyncio.Semaphore(1)  # one transcode at a time: 2 cores
-        self.remove_stale_scratch()
+        remove_stale_scratch(self.out_dir)  # a crash's work dirs
 
     @property
     def renditions(self) -> tuple[str, ...]:
@@ -238,7 +237,7 @@ class Clipper:
         """Stream-copy [start, end) of ``segs`` into a faststart MP4 at ``dest``. No demuxer
         seek: ``-itsoffset -residual`` puts the preroll GOP before 0, where the MP4 edit list
         hides it."""
-        with self._using(segs), self._scratch() as tmp:
+        with self._using(segs), scratch(self.out_dir) as tmp:
             listing, residual, covered = await self._prepare(segs, start, end, Path(tmp))
             inp = ffmpeg_lib.input(str(listing), f="concat", safe=0, itsoffset=f"{-residual:.6f}")
             part = Path(tmp) / "out.mp4"
@@ -247,7 +246,7 @@ class Clipper:
                 c="copy", t=f"{covered:.3f}", movflags="+faststart", f="mp4",
             )  # fmt: skip
             await self._run(out, f"cut of {dest.name}")
-            self._publish(part, dest)
+            publish(part, dest)
 
     def _sources(self, start: float, end: float) -> list[tuple[str, list[Segment]]]:
         """Renditions whose files cover (90 % of) what the original covers, in index order."""
@@ -295,7 +294,7 @@ class Clipper:
             height = min(self.max_preview_height, _height_for(video_bps))
             # the cheapest source to decode that still has the lines (1080p60 costs 3-5x 480p)
             r, segs = await self._smallest_at_least(sources, height)
-            with self._using(segs), self._scratch() as tmp:
+            with self._using(segs), scratch(self.out_dir) as tmp:
                 listing, residual, covered = await self._prepare(segs, start, end, Path(tmp))
                 inp = ffmpeg_lib.input(str(listing), f="concat", safe=0)
                 video = inp["v:0"].filter("scale", -2, f"min({height},ih)").filter("fps", 30)
@@ -312,7 +311,7 @@ class Clipper:
                     await self._run(out, f"preview transcode of {dest.name}")
                 size = _size(part)
                 if size <= limit:
-                    self._publish(part, dest)
+                    publish(part, dest)
                     return r
             log.warning("preview transcode %d bytes > limit %d (try %d)", size, limit, attempt)
             budget = video_bps * limit / size * 0.85
@@ -345,7 +344,7 @@ class Clipper:
                 seg = min(segs, key=lambda s: min(abs(s.start_t - t), abs(s.end_t - t)))
             offset = min(max(0.0, t - seg.start_t), max(0.0, seg.duration - 0.1))
             dest = self.out_dir / f"{base}.jpg"
-            with self._using([seg]), self._scratch() as tmp:
+            with self._using([seg]), scratch(self.out_dir) as tmp:
                 try:
                     head = await asyncio.to_thread(
                         cut_head, seg.path, offset, Path(tmp) / "head.ts"
@@ -366,17 +365,11 @@ class Clipper:
                     return None
                 if not part.exists() or part.stat().st_size == 0:
                     return None
-                self._publish(part, dest)
+                publish(part, dest)
                 return dest
         return None
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _scratch(self) -> tempfile.TemporaryDirectory[str]:
-        return scratch(self.out_dir)
-
-    def remove_stale_scratch(self, older_than_s: float = 3600.0) -> int:
-        return remove_stale_scratch(self.out_dir, older_than_s)
-
     @contextlib.contextmanager
     def _using(self, segs: list[Segment]) -> Any:
         for s in segs:
@@ -390,10 +383,6 @@ class Clipper:
                     self._busy[s.path] = n
                 else:
                     self._busy.pop(s.path, None)
-
-    @staticmethod
-    def _publish(part: Path, dest: Path) -> None:
-        publish(part, dest)
 
     async def _run(self, stream: Any, what: str) -> None:
         await run_ffmpeg(stream, self.ffmpeg, self.ffmpeg_timeout_s, what)

@@ -104,7 +104,6 @@ class KickApi:
             max_retry_s=config.http_max_retry_s if max_retry_s is None else max_retry_s,
             secrets=self._secrets,
         )
-        self._request = self._transport.request
         self._app_token = (
             AppToken(config, self._transport, self._client_id, self._client_secret, monotonic)
             if self._client_id and self._client_secret
@@ -200,7 +199,7 @@ class KickApi:
         """GET /api/v2/channels/{slug}, retrying once with '_' -> '-' on 404."""
         for candidate in dict.fromkeys((slug, slug.replace("_", "-"))):
             url = f"{self._cfg.api_base.rstrip('/')}/api/v2/channels/{candidate}"
-            status, body = await self._request(
+            status, body = await self._transport.request(
                 "GET", url, subject=slug, what="channel lookup", headers=self._site_headers(slug)
             )
             if status == 404:
@@ -266,7 +265,7 @@ class KickApi:
         ids = [i for i in livestream_ids if i is not None]
         url = f"{self._cfg.api_base.rstrip('/')}/current-viewers"
         try:
-            status, body = await self._request(
+            status, body = await self._transport.request(
                 "GET",
                 url,
                 subject=",".join(map(str, ids)),
@@ -300,7 +299,7 @@ class KickApi:
                 "Authorization": f"Bearer {token}",
                 "User-Agent": self._cfg.user_agent,
             }
-            status, body = await self._request(
+            status, body = await self._transport.request(
                 "GET", url, subject=subject, what="status", headers=headers, params={"slug": slugs}
             )
             if status == 401 and attempt == 1:
