@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ import discord
 import yaml
 
 from tests.bot_harness import final_message
+from tests.bot_process import bot_env, wait_for_log
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.kick_api import FAKE_CLIENT_ID, FAKE_CLIENT_SECRET, FakeKick
 from tests.fakes.pusher_server import FakePusher
@@ -22,15 +22,9 @@ from tests.fakes.pusher_server import FakePusher
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def env_without_token(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "KICK_CLIENT_SECRET")}
-    env.update(extra)
-    return env
-
-
 def test_missing_token_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py")], cwd=tmp_path, env=env_without_token(),
+        [sys.executable, str(ROOT / "bot.py")], cwd=tmp_path, env=bot_env(),
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
@@ -44,16 +38,16 @@ def test_bad_config_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     bad.write_text("clips:\n  before_s: soon\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "--config", str(bad)], cwd=tmp_path,
-        env=env_without_token(DISCORD_TOKEN="x"), capture_output=True, text=True, timeout=60,
+        env=bot_env(DISCORD_TOKEN="x"), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
     assert "clips.before_s: expected a number" in proc.stderr and "Traceback" not in proc.stderr
 
 
-async def bot_health(cfg: Path) -> tuple[int, str]:
+async def bot_health(cfg: Path, data: Path) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "bot.py", "--config", str(cfg), "--health", cwd=ROOT,
-        env=env_without_token(), stdout=asyncio.subprocess.PIPE,
+        env=bot_env(CLIPBOT__STORAGE__DATA_DIR=str(data)), stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     return proc.returncode or 0, out.decode()
@@ -77,14 +71,13 @@ async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path)
         cfg = tmp_path / "config.yaml"
         cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
         data = tmp_path / "data"
-        env = env_without_token(
+        env = bot_env(
             DISCORD_TOKEN=fake.token,
             KICK_CLIENT_ID=FAKE_CLIENT_ID,
             KICK_CLIENT_SECRET=FAKE_CLIENT_SECRET,
             CLIPBOT__STORAGE__DATA_DIR=str(data),
             CLIPBOT__LOGGING__LEVEL="DEBUG",
         )
-        os.environ["CLIPBOT__STORAGE__DATA_DIR"] = str(data)  # for bot_health's child
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -97,7 +90,7 @@ async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path)
             assert "xqc" in (reply.content or "") + str(reply.embeds), reply
             assert kick.tokens_issued, "the official API was used, with the client secret"
             for _ in range(100):  # the heartbeat is written at once on READY, then every 15 s
-                code, line = await bot_health(cfg)
+                code, line = await bot_health(cfg, data)
                 if code == 0 and "1 feeds running" in line:
                     break
                 await asyncio.sleep(0.2)
@@ -108,7 +101,6 @@ async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path)
             _out, err = await asyncio.wait_for(proc.communicate(), timeout=15)
             elapsed = time.monotonic() - started
         finally:
-            os.environ.pop("CLIPBOT__STORAGE__DATA_DIR", None)
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
@@ -123,7 +115,7 @@ async def test_runs_against_discord_and_stops_cleanly_on_sigterm(tmp_path: Path)
             assert secret not in text and secret not in log_file
         assert fake.commands_for(guild), "slash commands were synced to the guild"
         assert not (data / "health.json").exists()
-        code, line = await bot_health(cfg)
+        code, line = await bot_health(cfg, data)
         assert code == 1 and line.startswith("unhealthy: no heartbeat")
 
 
@@ -139,19 +131,13 @@ async def test_waits_for_an_unreachable_discord_then_comes_up_by_itself(tmp_path
     )
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    env = env_without_token(DISCORD_TOKEN=fake.token, CLIPBOT__STORAGE__DATA_DIR=str(tmp_path))
+    env = bot_env(DISCORD_TOKEN=fake.token, CLIPBOT__STORAGE__DATA_DIR=str(tmp_path))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    log_file = tmp_path / "logs" / "clipbot.log"
     try:
-        for _ in range(200):
-            if log_file.exists() and "cannot reach Discord" in log_file.read_text("utf-8"):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("no 'cannot reach Discord' line")
+        await wait_for_log(tmp_path / "logs" / "clipbot.log", "cannot reach Discord")
         async with fake:  # Discord is back
             await fake.wait_for_sync(guild, timeout=30)
             await fake.wait_for_identify(1, timeout=30)
@@ -172,17 +158,13 @@ async def test_sigterm_while_discord_is_unreachable_stops_at_once(tmp_path: Path
     raw["discord"]["api_base"] = f"http://127.0.0.1:{free_port()}/api/v10"  # nobody listens
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    env = env_without_token(DISCORD_TOKEN="x" * 20, CLIPBOT__STORAGE__DATA_DIR=str(tmp_path))
+    env = bot_env(DISCORD_TOKEN="x" * 20, CLIPBOT__STORAGE__DATA_DIR=str(tmp_path))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "bot.py", "--config", str(cfg), cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        log_file = tmp_path / "logs" / "clipbot.log"
-        for _ in range(200):
-            if log_file.exists() and "cannot reach Discord" in log_file.read_text("utf-8"):
-                break
-            await asyncio.sleep(0.05)
+        await wait_for_log(tmp_path / "logs" / "clipbot.log", "cannot reach Discord")
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _out, err = await asyncio.wait_for(proc.communicate(), timeout=15)

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from tests.bot_process import bot_env
 from tests.fakes.kick_api import FakeKick
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,8 +17,7 @@ TOKEN = "tok-123456789"  # a stand-in; --check must never print it
 async def check(
     tmp_path: Path, *, token: str | None = TOKEN, path: str | None = None, **env: str
 ) -> tuple[int, list[str]]:
-    child = {k: v for k, v in os.environ.items() if not k.startswith(("CLIPBOT", "DISCORD"))}
-    child["CLIPBOT__STORAGE__DATA_DIR"] = str(tmp_path / "data")
+    child = bot_env(CLIPBOT__STORAGE__DATA_DIR=str(tmp_path / "data"))
     if token is not None:
         child["DISCORD_TOKEN"] = token
     if path is not None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,8 @@ from engine.health import (
     verdict,
     write_heartbeat,
 )
+from tests.bot_process import bot_env
+from tests.kick_world import eventually
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness
@@ -99,13 +100,10 @@ def test_heartbeat_round_trips_and_bad_files_are_clear(tmp_path: Path) -> None:
 
 
 def run_health(data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPBOT")}
-    env.pop("DISCORD_TOKEN", None)  # --health needs no token
-    env["CLIPBOT__STORAGE__DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "--health"],
         cwd=data_dir,
-        env=env,
+        env=bot_env(CLIPBOT__STORAGE__DATA_DIR=str(data_dir)),  # --health needs no token
         capture_output=True,
         text=True,
         timeout=60,
@@ -126,16 +124,20 @@ def test_health_command_exit_codes(tmp_path: Path) -> None:
     assert not (tmp_path / "logs").exists()  # a health probe writes nothing
 
 
-async def wait_beat(path: Path, ok: object, within_s: float = 10.0) -> Heartbeat:
-    deadline = time.monotonic() + within_s
-    last: Heartbeat | None = None
-    while time.monotonic() < deadline:
+async def wait_beat(
+    path: Path, ok: Callable[[Heartbeat], bool], within_s: float = 10.0
+) -> Heartbeat:
+    """The first heartbeat the bot writes that satisfies `ok`."""
+    seen: list[Heartbeat] = []
+
+    def matching() -> bool:
         if path.exists():
-            last = read_heartbeat(path)
-            if ok(last):  # type: ignore[operator]
-                return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no matching heartbeat; last: {last}")
+            seen.append(read_heartbeat(path))
+            return ok(seen[-1])
+        return False
+
+    await eventually(matching, within_s, step=0.05)
+    return seen[-1]
 
 
 async def test_real_bot_keeps_a_heartbeat_through_a_gateway_drop(harness: BotHarness) -> None:
