@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +27,10 @@ from discord.ext import commands
 
 from engine.app import App
 from engine.backoff import Backoff, sleep_unless
-from engine.config import Config, ConfigError, load_config
+from engine.config import Config, ConfigError, default_config_path, load_config
 from engine.detector import Detector
 from engine.feed import Feed
-from engine.health import check_file
+from engine.health import report as health_report
 from engine.history import StatsHistory
 from engine.kick_api import KickApi
 from engine.logging_setup import configure_logging
@@ -55,7 +54,6 @@ COGS = (
     "cogs.maintenance",
     "cogs.health",
 )
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.yaml"
 
 
 @dataclass
@@ -274,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--config",
         type=Path,
-        default=Path(os.environ.get("CLIPBOT_CONFIG") or DEFAULT_CONFIG),
+        default=default_config_path(os.environ),
         help="config.yaml to use (default: $CLIPBOT_CONFIG, else the one beside bot.py); "
         "CLIPBOT__SECTION__KEY variables override its keys",
     )
@@ -293,11 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bot.py: {exc}", file=sys.stderr)
         return 2
     if args.health:  # needs no token and writes nothing: it only reads the heartbeat
-        healthy, line = check_file(
-            Path(config.health.file), time.time(), config.health.max_age_s
-        )
-        print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
-        return 0 if healthy else 1
+        return health_report(config)
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token and not args.check:  # refuse before touching the disk (no log file yet)
         print(

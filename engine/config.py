@@ -283,6 +283,13 @@ def build(cls: type[T], data: dict[str, Any], where: str = "") -> T:
 
 
 ENV_PREFIX = "CLIPBOT__"
+SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+
+def default_config_path(environ: Mapping[str, str]) -> Path:
+    """`$CLIPBOT_CONFIG` when set, else the config.yaml shipped beside bot.py."""
+    return Path(environ.get("CLIPBOT_CONFIG") or SHIPPED_CONFIG)
+
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

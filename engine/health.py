@@ -9,6 +9,10 @@ A file rather than an HTTP endpoint: nothing listens, nothing needs securing, an
 loop shows up by itself (the file stops being rewritten and goes stale). The write is atomic
 (temp file + rename) so the checker never reads half a heartbeat.
 
+`python -m engine.health` is the same check as `bot.py --health` without importing discord.py
+and the rest of the bot: the image's HEALTHCHECK runs it every 30 s all day, and the light
+entry point costs 0.09 s of CPU where bot.py costs 0.74 s (measured here).
+
 A feed that ended because its Kick channel no longer exists is reported but is not "unhealthy":
 restarting the container cannot fix it, and an unhealthy container that restarts forever hides
 the actual message (which is in the log and in /stats).
@@ -16,12 +20,17 @@ the actual message (which is in the log and in /stats).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from engine.config import Config, ConfigError, default_config_path, load_config
 
 FeedState = Literal["running", "stopped", "gave_up", "died"]
 
@@ -139,3 +148,28 @@ def heartbeat(
     now: float, gateway_connected: bool, feeds: Mapping[str, FeedHealth], paused: bool
 ) -> Heartbeat:
     return Heartbeat(now, os.getpid(), gateway_connected, dict(feeds), paused)
+
+
+def report(config: Config) -> int:
+    """Print the verdict on the configured heartbeat as one line; the exit code to return."""
+    healthy, line = check_file(Path(config.health.file), time.time(), config.health.max_age_s)
+    print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
+    return 0 if healthy else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m engine.health", description="exit 0 if the running bot is healthy"
+    )
+    ap.add_argument("--config", type=Path, default=default_config_path(os.environ))
+    args = ap.parse_args(argv)
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 2
+    return report(config)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -27,13 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from engine.config import ConfigError, load_config
+from engine.config import SHIPPED_CONFIG, ConfigError, load_config
 from engine.detector import Detector
 from engine.emotes import EmoteParser
 from engine.events import ChatMessage, Event, LiveChange, ViewerSample
 from engine.pusher import LIVE_EVENT, OFFLINE_EVENT, FrameError, parse_frame
-
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 
 
 @dataclass
@@ -125,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("chat", type=Path, help="chat JSONL file")
     ap.add_argument("--viewers", type=Path, help="viewer samples JSONL file")
-    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config.yaml")
+    ap.add_argument("--config", type=Path, default=SHIPPED_CONFIG, help="config.yaml")
     ap.add_argument("--streamer", default="replay", help="streamer name put in moments")
     ap.add_argument("--format", choices=("plain", "pusher"), default="plain", dest="fmt")
     args = ap.parse_args(argv)

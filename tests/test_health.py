@@ -99,11 +99,17 @@ def test_heartbeat_round_trips_and_bad_files_are_clear(tmp_path: Path) -> None:
     assert not healthy and "is not a heartbeat" in line
 
 
-def run_health(data_dir: Path) -> subprocess.CompletedProcess[str]:
+BOT_HEALTH = [sys.executable, str(ROOT / "bot.py"), "--health"]
+LIGHT_HEALTH = [sys.executable, "-m", "engine.health"]  # the image's HEALTHCHECK
+
+
+def run_health(data_dir: Path, cmd: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "--health"],
+        cmd,
         cwd=data_dir,
-        env=bot_env(CLIPBOT__STORAGE__DATA_DIR=str(data_dir)),  # --health needs no token
+        env=bot_env(  # --health needs no token
+            CLIPBOT__STORAGE__DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT)
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -111,17 +117,27 @@ def run_health(data_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_health_command_exit_codes(tmp_path: Path) -> None:
-    proc = run_health(tmp_path)
+@pytest.mark.parametrize("cmd", [BOT_HEALTH, LIGHT_HEALTH], ids=["bot.py", "engine.health"])
+def test_health_command_exit_codes(tmp_path: Path, cmd: list[str]) -> None:
+    proc = run_health(tmp_path, cmd)
     assert proc.returncode == 1
     assert proc.stdout.startswith("unhealthy: no heartbeat at")
     write_heartbeat(tmp_path / "health.json", beat(t=time.time()))
-    proc = run_health(tmp_path)
+    proc = run_health(tmp_path, cmd)
     assert (proc.returncode, proc.stdout.split(":")[0]) == (0, "healthy"), proc.stdout
     write_heartbeat(tmp_path / "health.json", beat(t=time.time() - 3600))
-    proc = run_health(tmp_path)
+    proc = run_health(tmp_path, cmd)
     assert proc.returncode == 1 and "the bot is stuck" in proc.stdout
     assert not (tmp_path / "logs").exists()  # a health probe writes nothing
+
+
+def test_the_light_health_check_does_not_load_the_bot() -> None:
+    """It runs every 30 s in the container: discord.py and the engine's media stack stay out."""
+    code = "import sys, engine.health; print(sorted({'discord', 'av', 'httpx'} & set(sys.modules)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == "[]"
 
 
 async def wait_beat(

@@ -60,7 +60,8 @@ def _sections() -> set[str]:
 
 
 def environment_names() -> set[str]:
-    """Every variable the shipped code reads with os.environ.get / os.environ[...]."""
+    """Every variable the shipped code reads with os.environ.get (or environ.get on the
+    mapping a function is given, as engine.config does)."""
     names: set[str] = set()
     for path in [ROOT / "bot.py", *(ROOT / "engine").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -68,7 +69,7 @@ def environment_names() -> set[str]:
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "get"
-                and ast.unparse(node.func.value) == "os.environ"
+                and ast.unparse(node.func.value) in ("os.environ", "environ")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
@@ -121,7 +122,7 @@ def test_dockerfile_rules() -> None:
     entry = json.loads(by["ENTRYPOINT"])  # exec form: the bot itself gets SIGTERM
     assert entry[-2:] == ["python", "/app/bot.py"] and "tini" in entry[0]
     health = by["HEALTHCHECK"]
-    assert json.loads(health.split("CMD", 1)[1]) == ["python", "/app/bot.py", "--health"]
+    assert json.loads(health.split("CMD", 1)[1]) == ["python", "-m", "engine.health"]
     env = " ".join(rest for word, rest in ins if word == "ENV")
     assert "CLIPBOT__STORAGE__DATA_DIR=/data" in env
     run = " ".join(rest for word, rest in ins if word == "RUN")
