@@ -5,6 +5,12 @@ would find the files on disk but not know which wall-clock second each holds, an
 be lost. Each finished segment appends one JSON line (path, times, rendition, run); on start the
 Feed replays the lines whose files still exist, then rewrites the journal with only those, so it
 never grows past what the scheduler's retention keeps on disk.
+
+``trimmed`` is written too: a compacted journal holds the index's entries as they are *after* a
+restarted run cut an older file's tail back, and without the flag a restored entry would look
+whole, get no concat outpoint, and the re-recorded seconds would play twice. Lines written
+before the flag existed read as untrimmed (as the index itself re-derives trimming when it
+replays appended lines in order).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class SegmentJournal:
                 "run": seg.run,
                 "size": seg.size,
                 "timing": seg.timing,
+                "trimmed": seg.trimmed,
             }
         )
 
@@ -64,7 +71,7 @@ class SegmentJournal:
                 seg = Segment(
                     Path(d["path"]), float(d["start_t"]), float(d["end_t"]), str(d["rendition"]),
                     run=str(d.get("run", "")), size=int(d.get("size", 0)),
-                    timing=str(d.get("timing", "pdt")),
+                    timing=str(d.get("timing", "pdt")), trimmed=d.get("trimmed") is True,
                 )  # fmt: skip
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line after a crash

@@ -196,3 +196,41 @@ def test_quality_args_fall_back_to_the_lowest_rendition_at_or_above_360p() -> No
     assert quality_args("160p")[:2] == ["--stream-sorting-excludes", "<160p"]
     with pytest.raises(ValueError):
         quality_args("480p;rm -rf")
+
+
+def test_journal_keeps_the_trimmed_flag_through_compaction(tmp_path: Path) -> None:
+    """The scheduler compacts the journal to the index's entries; a restart must still know
+    that a file's tail was re-recorded (else the clipper sets no outpoint: seconds twice)."""
+    from engine.segment_journal import SegmentJournal
+
+    files = [tmp_path / f"{i}.ts" for i in range(3)]
+    for f in files:
+        f.write_bytes(b"x")
+    journal = SegmentJournal(tmp_path)
+    live = SegmentIndex(["best"])
+    for s in (seg(90, 100, name=str(files[0])), seg(100, 110, name=str(files[1])),
+              seg(106, 116, name=str(files[2]))):  # fmt: skip
+        live.add(s)
+        journal.append(s)
+    want = [(s.start_t - T0, s.end_t - T0, s.trimmed) for s in live.entries("best")]
+    assert want == [(90, 100, False), (100, 106, True), (106, 116, False)]
+    journal.rewrite(live)  # what engine.housekeeping does after a prune
+    restored = SegmentIndex(["best"])
+    assert journal.restore(restored) == 3
+    got = [(s.start_t - T0, s.end_t - T0, s.trimmed) for s in restored.entries("best")]
+    assert got == want
+
+
+def test_journal_reads_lines_written_before_the_trimmed_flag(tmp_path: Path) -> None:
+    from engine.segment_journal import FILE_NAME, SegmentJournal
+
+    f = tmp_path / "a.ts"
+    f.write_bytes(b"x")
+    (tmp_path / FILE_NAME).write_text(
+        '{"path": "%s", "start_t": %r, "end_t": %r, "rendition": "best", "run": "1",'
+        ' "size": 1, "timing": "pdt"}\n' % (f, T0, T0 + 10)
+    )
+    idx = SegmentIndex(["best"])
+    assert SegmentJournal(tmp_path).restore(idx) == 1
+    (only,) = idx.entries("best")
+    assert (only.start_t, only.end_t, only.trimmed) == (T0, T0 + 10, False)
