@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -226,10 +227,9 @@ def test_journal_reads_lines_written_before_the_trimmed_flag(tmp_path: Path) -> 
 
     f = tmp_path / "a.ts"
     f.write_bytes(b"x")
-    (tmp_path / FILE_NAME).write_text(
-        '{"path": "%s", "start_t": %r, "end_t": %r, "rendition": "best", "run": "1",'
-        ' "size": 1, "timing": "pdt"}\n' % (f, T0, T0 + 10)
-    )
+    old_line = {"path": str(f), "start_t": T0, "end_t": T0 + 10, "rendition": "best",
+                "run": "1", "size": 1, "timing": "pdt"}  # fmt: skip
+    (tmp_path / FILE_NAME).write_text(json.dumps(old_line) + "\n")
     idx = SegmentIndex(["best"])
     assert SegmentJournal(tmp_path).restore(idx) == 1
     (only,) = idx.entries("best")
