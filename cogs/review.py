@@ -231,8 +231,8 @@ class Review(commands.GroupCog, group_name="review"):
     @reviewer_only()
     async def pending(self, interaction: discord.Interaction, streamer: str | None = None) -> None:
         gid = guild_id_of(interaction)
-        rows, more = await app_of(self.bot).pending(gid, streamer)
-        await safe_send.send(interaction, embed=embeds.pending_embed(gid, rows, more))
+        rows, total = await app_of(self.bot).pending(gid, streamer)
+        await safe_send.send(interaction, embed=embeds.pending_embed(gid, rows, total))
 
     @app_commands.command(name="approve_all", description="Approve every clip waiting for review")
     @app_commands.describe(streamer="Only this streamer's clips")

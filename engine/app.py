@@ -293,11 +293,14 @@ class App:
 
     async def pending(
         self, guild_id: int, streamer: str | None = None, limit: int = 25
-    ) -> tuple[list[Any], bool]:
-        """Posted clips waiting for review, oldest first; and whether more are waiting."""
+    ) -> tuple[list[Any], int]:
+        """Posted clips waiting for review, oldest first; and how many are waiting in all."""
         slug = self._slug(streamer) if streamer else None
-        rows = await self.clips.listing(guild_id, "posted", slug, limit + 1)
-        return rows[:limit], len(rows) > limit
+        rows = await self.clips.listing(guild_id, "posted", slug, limit)
+        if len(rows) < limit:
+            return rows, len(rows)
+        counts = await self.clips.status_counts(guild_id, slug)
+        return rows, max(len(rows), counts.get("posted", 0))
 
     async def bulk_review(
         self, guild_id: int, action: str, user_id: int, streamer: str | None = None

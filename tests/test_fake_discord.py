@@ -482,6 +482,41 @@ async def test_oversize_file_is_refused_with_40005(fake: FakeDiscord, world: Wor
     assert fake.find_message(ok.id) is not None and ok.attachments[0].size == UPLOAD_LIMIT
 
 
+async def test_embed_limits_are_discords(fake: FakeDiscord, world: World) -> None:
+    """Each embed's own limits, and 6000 characters summed over all embeds of one message."""
+    async with running(fake, world) as bot:
+        channel = bot.get_channel(world.channel.id)
+        assert isinstance(channel, discord.TextChannel)
+        refused: dict[str, str] = {}
+        cases: dict[str, list[discord.Embed]] = {
+            "description": [discord.Embed(description="x" * 4097)],
+            "title": [discord.Embed(title="x" * 257)],
+            "field value": [discord.Embed().add_field(name="n", value="x" * 1025)],
+            "footer": [discord.Embed().set_footer(text="x" * 2049)],
+            "author": [discord.Embed().set_author(name="x" * 257)],
+            "26 fields": [_fields(26)],
+            "total over embeds": [discord.Embed(description="x" * 3001)] * 2,
+        }
+        for name, embeds in cases.items():
+            with pytest.raises(discord.HTTPException) as excinfo:
+                await channel.send(embeds=embeds)
+            assert excinfo.value.code == 50035, name
+            refused[name] = excinfo.value.text
+        fits = await channel.send(embeds=[discord.Embed(description="x" * 600)] * 10)
+    assert len(fake.errors) == len(cases)
+    assert "embeds.0.description" in refused["description"]
+    assert "embeds.0.fields" in refused["26 fields"]
+    assert "Embed size exceeds maximum size of 6000" in refused["total over embeds"]
+    assert len(fits.embeds) == 10
+
+
+def _fields(n: int) -> discord.Embed:
+    embed = discord.Embed()
+    for i in range(n):
+        embed.add_field(name=f"f{i}", value="v")
+    return embed
+
+
 async def test_double_acknowledgement_surfaces_40060(fake: FakeDiscord, world: World) -> None:
     async with running(fake, world) as bot:
         rec = await fake.inject_slash(

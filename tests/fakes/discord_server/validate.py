@@ -15,6 +15,7 @@ from .messages import IS_COMPONENTS_V2, iter_components
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 _ROW_ONLY = {2}  # buttons share a row (up to 5); selects (3, 5-8) fill a row alone
 _SELECTS = {3, 5, 6, 7, 8}
+EMBED_TOTAL = 6000  # title, description, field names and values, footers, authors: all embeds
 OPTION_TYPES = {
     1: "SUB_COMMAND",
     2: "SUB_COMMAND_GROUP",
@@ -45,8 +46,13 @@ def message_body(body: dict[str, Any], files: list[UploadedFile], *, editing: bo
     embeds = body.get("embeds") or []
     if len(embeds) > 10:
         raise form_error("embeds", "Must be 10 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
-    for i, embed in enumerate(embeds):
-        _embed(embed, f"embeds.{i}")
+    # Discord counts the 6000 characters over every embed of the message together, not per
+    # embed: ten embeds of 700 characters each are refused.
+    total = sum(_embed(embed, f"embeds.{i}") for i, embed in enumerate(embeds))
+    if total > EMBED_TOTAL:
+        raise form_error(
+            "embeds", f"Embed size exceeds maximum size of {EMBED_TOTAL}", "MAX_EMBED_SIZE_EXCEEDED"
+        )
     v2 = bool(int(body.get("flags") or 0) & IS_COMPONENTS_V2)
     components(body.get("components") or [], "components", v2=v2)
     if len(files) > 10:
@@ -57,7 +63,8 @@ def message_body(body: dict[str, Any], files: list[UploadedFile], *, editing: bo
         raise ApiException(400, 50006, "Cannot send an empty message")
 
 
-def _embed(embed: dict[str, Any], path: str) -> None:
+def _embed(embed: dict[str, Any], path: str) -> int:
+    """Check one embed's own limits; returns the characters it adds to the message's total."""
     _limit(embed.get("title"), f"{path}.title", 256)
     _limit(embed.get("description"), f"{path}.description", 4096)
     fields = embed.get("fields") or []
@@ -72,9 +79,7 @@ def _embed(embed: dict[str, Any], path: str) -> None:
     author = (embed.get("author") or {}).get("name")
     _limit(footer, f"{path}.footer.text", 2048)
     _limit(author, f"{path}.author.name", 256)
-    total += len(footer or "") + len(author or "")
-    if total > 6000:
-        raise form_error(path, "Embed size exceeds maximum size of 6000", "MAX_EMBED_SIZE_EXCEEDED")
+    return total + len(footer or "") + len(author or "")
 
 
 def components(comps: list[dict[str, Any]], path: str, *, v2: bool = False) -> None:
