@@ -29,6 +29,11 @@ STATUS_TEXT = {
     "deleted": "🗑️ deleted (files removed)",
 }
 MAX_SAMPLES = 5
+#: Characters of /review pending lines; the description holds 4096, the rest is the count.
+PENDING_BUDGET = 3900
+#: Discord's limits on one message: 10 embeds, 6000 characters summed over all of them.
+MAX_EMBEDS = 10
+EMBED_TOTAL = 6000
 
 
 def ts(t: float | None, style: str = "f") -> str:
@@ -171,18 +176,51 @@ def stats_embed(stats: Any, timezone: str, chart_name: str | None) -> discord.Em
     return embed
 
 
-def pending_embed(guild_id: int, rows: Sequence[Any], more: bool) -> discord.Embed:
+def pending_embed(guild_id: int, rows: Sequence[Any], total: int) -> discord.Embed:
+    """The oldest clips waiting for review, as many as fit, then how many more there are.
+
+    A line with its jump link is ~150-220 characters, so 25 of them can pass the 4096 a
+    description may hold (Discord refuses the whole answer with 50035): lines are added while
+    they fit a budget that leaves room for the closing count.
+    """
     embed = discord.Embed(title="Clips waiting for review", colour=discord.Colour.blurple())
-    lines = []
+    lines: list[str] = []
+    used = 0
     for row in rows:
         link = jump_url(guild_id, row.channel_id, row.message_id)
         name = _clean(row.title or row.trigger.replace("_", " "), 60)
         where = f"[jump]({link})" if link else "not posted"
-        lines.append(
+        line = (
             f"#{row.id} **{row.streamer}** {name} · {row.confidence:.0%} · {ts(row.t, 'R')} · "
             f"{where}"
         )
+        if used + len(line) + 1 > PENDING_BUDGET:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    hidden = max(total, len(rows)) - len(lines)
+    if hidden:
+        lines.append(f"… and {hidden} more waiting (oldest first); review these to see them.")
     embed.description = "\n".join(lines) if lines else "Nothing is waiting for review."
-    if more:
-        embed.set_footer(text="More are waiting; only the oldest are listed.")
+    if lines:
+        embed.set_footer(text=f"{max(total, len(rows))} clip(s) waiting in all")
     return embed
+
+
+def pack(sizes: Sequence[int], *, total: int = EMBED_TOTAL, count: int = MAX_EMBEDS) -> list[int]:
+    """How many of the next embeds each message takes: at most `count` and `total` characters.
+
+    `sizes` are len(embed) (discord.py counts exactly what Discord counts). An embed too big
+    on its own still gets a message of its own, where Discord's answer will say why.
+    """
+    pages: list[int] = []
+    n = used = 0
+    for size in sizes:
+        if n and (n == count or used + size > total):
+            pages.append(n)
+            n = used = 0
+        n += 1
+        used += size
+    if n:
+        pages.append(n)
+    return pages

@@ -1,8 +1,9 @@
 """`/stats [streamer]`: one embed per watched streamer, each with a PNG chart of its last 30 min.
 
 The chart is rendered in a worker thread (engine.chart) after the interaction is deferred, so a
-slow render never makes Discord show "interaction failed". Discord takes at most 10 embeds and
-10 files per message, which bounds how many streamers one answer shows.
+slow render never makes Discord show "interaction failed". Discord takes at most 10 embeds, 10
+files and 6000 embed characters per message, so a long answer is split over followups (charts
+stay with their embeds) and capped at MAX_MESSAGES of them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.chart import render_chart_async
 log = logging.getLogger("cogs.stats")
 
 MAX_PER_MESSAGE = 10
+MAX_MESSAGES = 3  # beyond 30 streamers the answer names how many more, instead of a flood
 CHART_MINUTES = 30.0
 
 
@@ -41,11 +43,11 @@ class Stats(commands.Cog):
         if not found:
             await safe_send.send(interaction, "This server watches nobody yet; use /watch first.")
             return
-        shown = found[:MAX_PER_MESSAGE]
+        shown = found[: MAX_PER_MESSAGE * MAX_MESSAGES]
         tz = app.config.limits.timezone
         now = app.clock()
         pages: list[discord.Embed] = []
-        files: list[discord.File] = []
+        charts: list[discord.File | None] = []
         for item in shown:
             name: str | None = f"chart-{item.streamer}.png"
             try:
@@ -53,13 +55,24 @@ class Stats(commands.Cog):
                 png = await render_chart_async(series, item.streamer, now)
             except Exception:  # a broken chart must not hide the numbers
                 log.exception("rendering the /stats chart of %s failed", item.streamer)
-                name = None
+                name, chart = None, None
             else:
-                files.append(discord.File(io.BytesIO(png), filename=f"chart-{item.streamer}.png"))
+                chart = discord.File(io.BytesIO(png), filename=f"chart-{item.streamer}.png")
             pages.append(embeds.stats_embed(item, tz, name))
+            charts.append(chart)
         extra = len(found) - len(shown)
         note = f"{extra} more streamer(s) not shown; ask for one by name." if extra else None
-        await safe_send.send(interaction, note, embeds=pages, files=files)
+        # A busy streamer's embed is ~660 characters and Discord allows 6000 over all embeds of
+        # one message: split into followups, each chart travelling with its embed.
+        start = 0
+        for count in embeds.pack([len(e) for e in pages]):
+            group = slice(start, start + count)
+            files = [f for f in charts[group] if f is not None]
+            start += count
+            last = start == len(pages)
+            await safe_send.send(
+                interaction, note if last else None, embeds=pages[group], files=files
+            )
 
 
 async def setup(bot: commands.Bot) -> None:
