@@ -1,7 +1,8 @@
 """`/watch` and `/unwatch`, plus the streamer autocomplete every command shares.
 
 Kick can take seconds to answer (and retries 403/429 behind the scenes), longer than Discord's
-3 s to acknowledge, so /watch defers first and answers in the followup.
+3 s to acknowledge, so /watch defers first and answers in the followup; /unwatch too, because
+stopping the last guild's feed waits for its recorder (ffmpeg/streamlink) to exit.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ class Watching(commands.Cog):
     @app_commands.guild_only()
     @reviewer_only()
     async def unwatch(self, interaction: discord.Interaction, streamer: str) -> None:
-        slug = await app_of(self.bot).unwatch(guild_id_of(interaction), streamer)
+        gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # stopping a live recorder can take seconds
+        slug = await app_of(self.bot).unwatch(gid, streamer)
         await safe_send.send(
             interaction, f"Stopped watching `{slug}`. Clips already posted stay where they are."
         )
