@@ -3,6 +3,13 @@
 Kick's own emotes arrive inline as `[emote:ID:NAME]`; we trust NAME. 7TV-style emotes are plain
 words (KEKW, OMEGALUL), matched as whole whitespace-separated tokens against a configured list,
 case-sensitively, because emote names are (`LUL` is an emote, `lul` is a word).
+
+The token pattern is bounded on purpose: an ID of at most 20 digits and a NAME of at most 100
+characters that contains no bracket. With a name running to the next `]`, a line holding
+thousands of unclosed `[emote:` openers made the regex rescan to the end of the line from every
+opener (quadratic: 40k characters took seconds of the detector's single core). Now each scan
+stops at the next `[` or after 100 characters, so parsing is linear, and a name never swallows
+the next token.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-KICK_EMOTE_RE = re.compile(r"\[emote:(\d+):([^\]]*)\]")
+KICK_EMOTE_RE = re.compile(r"\[emote:(\d{1,20}):([^\]\[]{0,100})\]")
 
 
 class EmoteParser:
