@@ -87,12 +87,14 @@ class Maintenance(commands.Cog):
             self.disk_usage,
         )
         change = self.disk.update(status)
+        # Every check, not only on a change: a feed watched (or restored) while the disk is
+        # low must not record either. Idempotent, so feeds already paused are left alone.
+        caught = await self.services.hub.pause_recording(self.disk.low)
         if change is None:
+            if caught and self.disk.low:
+                log.warning("disk still low: paused %d feed(s) started meanwhile", caught)
             return
-        paused = change == "became_low"
-        for feed in list(self.services.hub.feeds.values()):
-            await feed.pause_recording(paused)
-        if paused:
+        if change == "became_low":
             text = (
                 f"Disk almost full ({status.free_mb:.0f} MB free, minimum "
                 f"{self.config.scheduler.disk_min_free_mb:.0f} MB): recording is paused."

@@ -27,8 +27,12 @@ class FeedLike(Protocol):
     def unsubscribe(self, fn: Callable[[Event], None]) -> None: ...
     @property
     def subscribers(self) -> int: ...
+
+    recording_paused: bool
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+    async def pause_recording(self, paused: bool) -> None: ...
 
 
 class Watch:
@@ -75,6 +79,8 @@ class WatchHub:
         self.feeds: dict[str, FeedLike] = {}
         self.watches: dict[tuple[int, str], Watch] = {}
         self._lock = asyncio.Lock()
+        #: Disk nearly full: every feed, including one started meanwhile, records nothing.
+        self.recording_paused = False
 
     def get(self, guild_id: int, streamer: str) -> Watch | None:
         return self.watches.get((guild_id, streamer))
@@ -99,10 +105,23 @@ class WatchHub:
             feed = self.feeds.get(streamer)
             if feed is None:
                 feed = self.feeds[streamer] = self._feed_factory(streamer)
+                if self.recording_paused:  # before start: not one segment on a full disk
+                    await feed.pause_recording(True)
             feed.subscribe(watch.on_event)
             self.watches[(guild_id, streamer)] = watch
             await feed.start()
             return watch
+
+    async def pause_recording(self, paused: bool) -> int:
+        """Bring every feed to `paused` (idempotent, so the disk check calls it every time);
+        returns how many feeds changed. New feeds start in the same state."""
+        self.recording_paused = paused
+        changed = 0
+        for feed in list(self.feeds.values()):
+            if feed.recording_paused != paused:
+                await feed.pause_recording(paused)
+                changed += 1
+        return changed
 
     async def remove(self, guild_id: int, streamer: str) -> bool:
         async with self._lock:

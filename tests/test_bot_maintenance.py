@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -55,3 +56,30 @@ async def test_midnight_posts_the_days_summary(harness: BotHarness) -> None:
     today = datetime.now(UTC).date().isoformat()
     assert f"Daily clip summary for {today}" in summary.content
     assert "xqc" in summary.content and "2" in summary.content
+
+
+async def test_feeds_started_while_the_disk_is_low_do_not_record(harness: BotHarness) -> None:
+    h = harness
+    h.expect_error("disk low")
+    await h.setup_review()
+    cog: Any = h.bot.get_cog("Maintenance")  # type: ignore[union-attr]
+    cog.disk = DiskGuard(2048)
+    free = {"mb": 100}
+    cog.disk_usage = lambda _path: (100_000 * MB, 0, free["mb"] * MB)
+    await cog.check_disk()  # low, and nobody watched yet
+    h.kick.add_channel("latecomer", live=True, viewers=10)
+    await h.answer(h.cast.reviewer, "watch", {"streamer": "latecomer"})
+    feed = h.services.hub.feeds["latecomer"]
+    await h.fake.wait_for(lambda: feed.status.live)
+    await asyncio.sleep(0.2)  # time for a recorder start, if one were to happen
+    assert feed.recording_paused and not feed.recorder.running
+
+    await feed.pause_recording(False)  # however a feed got unpaused, the next check catches it
+    before = len(h.review_messages())
+    await cog.check_disk()
+    assert feed.recording_paused and not feed.recorder.running
+    assert len(h.review_messages()) == before  # still the one alert
+    free["mb"] = 50_000
+    await cog.check_disk()
+    assert not feed.recording_paused
+    await h.fake.wait_for(lambda: feed.recorder.running)
