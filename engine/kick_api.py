@@ -103,6 +103,7 @@ class KickApi:
             max_attempts=config.http_max_attempts if max_attempts is None else max_attempts,
             max_retry_s=config.http_max_retry_s if max_retry_s is None else max_retry_s,
             secrets=self._secrets,
+            monotonic=monotonic,
         )
         self._app_token = (
             AppToken(config, self._transport, self._client_id, self._client_secret, monotonic)
@@ -141,7 +142,24 @@ class KickApi:
         """Everything a Feed needs to start: ids, chatroom id and the current live state."""
         norm = normalize_slug(slug)
         if not self.official:
-            info = await self._site_channel(norm)
+            try:
+                info = await self._site_channel(norm)
+            except KickUnavailable:
+                # Blocked (403), rate limited or down: what an operator gave by hand or an
+                # earlier lookup cached is enough to watch; the poller learns the live state.
+                ids = await self._stored_ids(norm)
+                if ids is None:
+                    raise
+                log.warning(
+                    "Kick channel lookup for %s failed; using the stored chatroom id %d, "
+                    "live state unknown until the next status poll",
+                    norm,
+                    ids.chatroom_id,
+                )
+                return ChannelInfo(
+                    ids.slug, ids.channel_id, ids.user_id, ids.chatroom_id,
+                    live=False, livestream_id=None, viewers=0, title=None, started_at=None,
+                )  # fmt: skip
             if norm in self._known:  # an operator's chatroom id wins over the lookup
                 info = replace(info, chatroom_id=self._known[norm])
             await self._remember(norm, info)
@@ -196,13 +214,33 @@ class KickApi:
         }
 
     async def _site_channel(self, slug: str) -> ChannelInfo:
-        """GET /api/v2/channels/{slug}, retrying once with '_' -> '-' on 404."""
+        """GET /api/v2/channels/{slug}, retrying once with '_' -> '-' on 404.
+
+        Only a 404 that carries a JSON message (Kick's "No query results for model ...") means
+        the channel does not exist. Any other 404 (an HTML page, nothing) comes from something
+        that is not Kick's API, most likely a wrong kick.api_base: reporting that as "no such
+        channel" would make the Feed give up on a channel that exists.
+        """
+        base = self._cfg.api_base.rstrip("/")
         for candidate in dict.fromkeys((slug, slug.replace("_", "-"))):
-            url = f"{self._cfg.api_base.rstrip('/')}/api/v2/channels/{candidate}"
+            url = f"{base}/api/v2/channels/{candidate}"
             status, body = await self._transport.request(
                 "GET", url, subject=slug, what="channel lookup", headers=self._site_headers(slug)
             )
             if status == 404:
+                if not _json_message(body):
+                    log.error(
+                        "Kick channel lookup for %s: HTTP 404 without Kick's JSON answer from "
+                        "%s; check kick.api_base in config.yaml",
+                        slug,
+                        url,
+                    )
+                    raise KickUnavailable(
+                        f"Kick channel lookup for {slug} answered HTTP 404 with a body that is "
+                        f"not Kick's JSON; check kick.api_base ({base})",
+                        slug,
+                        404,
+                    )
                 continue
             if status != 200:
                 raise KickUnavailable(
@@ -211,14 +249,21 @@ class KickApi:
             return info_from_site(candidate, body)
         raise ChannelNotFound(slug)
 
-    async def _resolve_ids(self, slug: str) -> tuple[ChannelIds, ChannelInfo | None]:
+    async def _stored_ids(self, slug: str) -> ChannelIds | None:
+        """Ids without asking Kick: the cache, with an operator's chatroom id winning."""
         cached = await self._cache.get(slug)
-        known = self._known.get(slug)  # an operator's chatroom id always wins
+        known = self._known.get(slug)
         chatroom = known if known is not None else (cached.chatroom_id if cached else None)
-        if chatroom is not None:
-            if cached is None:
-                return ChannelIds(slug, None, None, chatroom), None
-            return ChannelIds(slug, cached.channel_id, cached.user_id, chatroom), None
+        if chatroom is None:
+            return None
+        if cached is None:
+            return ChannelIds(slug, None, None, chatroom)
+        return ChannelIds(slug, cached.channel_id, cached.user_id, chatroom)
+
+    async def _resolve_ids(self, slug: str) -> tuple[ChannelIds, ChannelInfo | None]:
+        stored = await self._stored_ids(slug)
+        if stored is not None:
+            return stored, None
         info = await self._site_channel(slug)
         await self._remember(slug, info)
         return info.ids(), info
@@ -327,3 +372,8 @@ class KickApi:
             found = await self._official_batch(names[i : i + OFFICIAL_BATCH])
             out.update({variants[v]: found[v] for v in names[i : i + OFFICIAL_BATCH] if v in found})
         return out
+
+
+def _json_message(body: object) -> bool:
+    """A JSON object with a text `message`: how Kick's API (Laravel) words a 404."""
+    return isinstance(body, dict) and isinstance(body.get("message"), str)

@@ -1,17 +1,25 @@
 """The retrying transport under the Kick client: one request, bounded retries, clear reasons.
 
 Kick's site endpoints sit behind Cloudflare and its API rate-limits, so 403, 429, 5xx, network
-errors and a 200 that is not JSON are retried with jittered backoff (a 429 waits its Retry-After)
-under a budget of attempts and seconds, then surface as KickUnavailable. Kept apart from the
-endpoints so the policy is one piece of code with one set of tests, and so secrets (the client
-secret, the app token) are scrubbed from every reason it logs or raises.
+errors and a 200 that is not JSON are retried with jittered backoff under a budget of attempts and
+seconds, then surface as KickUnavailable. Kept apart from the endpoints so the policy is one piece
+of code with one set of tests, and so secrets (the client secret, the app token) are scrubbed from
+every reason it logs or raises.
+
+Retry-After (delta-seconds or an HTTP date) is honoured on 403, 429 and 503, the answers where
+Cloudflare and Kick send it. It is also remembered per host as a "not before" time, because every
+Feed shares this transport: while it runs, other requests to that host wait it out when it fits
+their budget and fail fast otherwise, instead of hammering a host that asked for quiet (and
+earning a longer block). A Retry-After beyond the budget ends the request at once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,6 +30,7 @@ from engine.kick_models import KickUnavailable
 log = logging.getLogger("engine.kick_api")
 
 RETRYABLE = frozenset({403, 429})
+RETRY_AFTER_STATUSES = frozenset({403, 429, 503})
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -37,6 +46,7 @@ class KickTransport:
         max_attempts: int,
         max_retry_s: float,
         secrets: Callable[[], Iterable[str | None]] = tuple,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._cfg = config
         self._http = http
@@ -45,6 +55,9 @@ class KickTransport:
         self._max_attempts = max(1, max_attempts)
         self._max_retry_s = max_retry_s
         self._secrets = secrets
+        self._monotonic = monotonic
+        self._not_before: dict[str, float] = {}  # host -> monotonic time Kick asked us to wait for
+        self._announced: dict[str, float] = {}  # host -> the not-before already logged
 
     def redact(self, text: str) -> str:
         for secret in self._secrets():
@@ -72,7 +85,8 @@ class KickTransport:
         """
         max_attempts = 1 if fallback else self._max_attempts
         backoff = Backoff(self._cfg.backoff_initial_s, self._cfg.backoff_max_s, rand=self._rand)
-        waited = 0.0
+        host = urlsplit(url).netloc
+        waited = await self._wait_not_before(host, what, subject, fallback)
         problem = "no attempt made"
         last_status: int | None = None
         attempt = 0
@@ -90,7 +104,7 @@ class KickTransport:
                 last_status = resp.status_code
                 if resp.status_code in RETRYABLE or resp.status_code >= 500:
                     problem = describe_failure(resp)
-                    if resp.status_code == 429:
+                    if resp.status_code in RETRY_AFTER_STATUSES:
                         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 else:
                     try:
@@ -100,6 +114,21 @@ class KickTransport:
                     if not (200 <= resp.status_code < 300 and body is None):
                         return resp.status_code, body
                     problem = f"HTTP {resp.status_code} with a body that is not JSON"
+            if retry_after is not None:
+                self._hold(host, retry_after)
+                if waited + retry_after > self._max_retry_s:
+                    self._announced[host] = self._not_before[host]
+                    log.error(
+                        "Kick %s for %s: %s; that is beyond the %.0f s retry budget, so %s is "
+                        "not asked again for %.0f s",
+                        what, subject, problem, self._max_retry_s, host, retry_after,
+                    )  # fmt: skip
+                    raise KickUnavailable(
+                        f"Kick is rate limiting us ({what} for {subject}): {problem}; "
+                        f"not asking {host} again for {retry_after:.0f} s",
+                        subject,
+                        last_status,
+                    )
             delay = retry_after if retry_after is not None else backoff.next_delay()
             if attempt >= max_attempts or waited + delay > self._max_retry_s:
                 break
@@ -128,21 +157,60 @@ class KickTransport:
             last_status,
         )
 
+    def _hold(self, host: str, seconds: float) -> None:
+        """Remember that `host` asked for `seconds` of quiet (the later of two asks wins)."""
+        until = self._monotonic() + seconds
+        self._not_before[host] = max(until, self._not_before.get(host, until))
+
+    async def _wait_not_before(self, host: str, what: str, subject: str, fallback: bool) -> float:
+        """Honour an earlier Retry-After of `host`: wait it out if it fits the budget (returns
+        the seconds waited), else raise KickUnavailable without sending anything."""
+        until = self._not_before.get(host)
+        if until is None:
+            return 0.0
+        remaining = until - self._monotonic()
+        if remaining <= 0:
+            del self._not_before[host]
+            self._announced.pop(host, None)
+            return 0.0
+        if remaining <= self._max_retry_s:
+            log.info(
+                "Kick %s for %s: %s asked for quiet; waiting %.1f s", what, subject, host, remaining
+            )
+            await self._sleep(remaining)
+            return remaining
+        first = self._announced.get(host) != until
+        self._announced[host] = until
+        log.log(
+            logging.WARNING if first and not fallback else logging.DEBUG,
+            "Kick %s for %s skipped: %s rate-limited us (Retry-After); next try in %.0f s",
+            what, subject, host, remaining,
+        )  # fmt: skip
+        raise KickUnavailable(
+            f"Kick is rate limiting us ({what} for {subject}): {host} asked us to wait, "
+            f"{remaining:.0f} s to go",
+            subject,
+            None,
+        )
+
 
 def describe_failure(resp: httpx.Response) -> str:
     """A log-friendly reason for a retryable answer (Cloudflare page, JSON block, 429, 5xx)."""
     status = resp.status_code
+    ra = resp.headers.get("Retry-After")
+    suffix = f" (Retry-After {ra[:40]})" if ra and status in RETRY_AFTER_STATUSES else ""
     if status == 429:
-        ra = resp.headers.get("Retry-After")
-        return f"HTTP 429 rate limited (Retry-After {ra})" if ra else "HTTP 429 rate limited"
+        return f"HTTP 429 rate limited{suffix}"
     text = resp.text[:2000]
     if status == 403:
         if "Just a moment" in text or "cloudflare" in text.lower():
-            return "HTTP 403 blocked by a Cloudflare challenge"
+            return f"HTTP 403 blocked by a Cloudflare challenge{suffix}"
         try:
             err = resp.json()
         except ValueError:
-            return "HTTP 403 blocked"
+            return f"HTTP 403 blocked{suffix}"
         msg = err.get("error") or err.get("message") if isinstance(err, dict) else None
-        return f"HTTP 403 blocked ({str(msg)[:120]})" if msg else "HTTP 403 blocked"
-    return f"HTTP {status} server error"
+        return (
+            f"HTTP 403 blocked ({str(msg)[:120]}){suffix}" if msg else f"HTTP 403 blocked{suffix}"
+        )
+    return f"HTTP {status} server error{suffix}"

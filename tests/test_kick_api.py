@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from types import SimpleNamespace
 
 import httpx
@@ -460,3 +461,101 @@ async def test_known_chatroom_wins_in_site_mode(kick: FakeKick, sleeps: SleepRec
         info = await api.get_channel("xqc")
         ids = await api.get_ids("xqc")
     assert info.chatroom_id == 5 and ids.chatroom_id == 5 and ids.channel_id == 668
+
+
+# ---- Retry-After on 403/503, per-host quiet, 404 judgment, lookups that survive a block ----
+
+
+async def test_503_and_403_honour_retry_after(kick: FakeKick, sleeps: SleepRecorder) -> None:
+    kick.fail_next(503, retry_after=5)
+    kick.fail_next(403, retry_after=3)
+    async with make_api(kick, sleeps) as api:
+        info = await api.get_channel("xqc")
+    assert info.live and len(kick.requests) == 3
+    assert sleeps.delays == [5.0, 3.0]  # what Kick asked for, not the 0.005 s backoff
+
+
+async def test_retry_after_as_an_http_date(kick: FakeKick, sleeps: SleepRecorder) -> None:
+    when = datetime.now(UTC) + timedelta(seconds=20)
+    kick.fail_next(429, retry_after=format_datetime(when, usegmt=True))
+    async with make_api(kick, sleeps) as api:
+        await api.get_channel("xqc")
+    (delay,) = sleeps.delays
+    assert delay == pytest.approx(20.0, abs=2.0)
+
+
+async def test_long_retry_after_makes_later_calls_fail_fast(
+    kick: FakeKick, sleeps: SleepRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Retry-After beyond http_max_retry_s: that host is left alone until then (every Feed
+    shares the client), with one clear ERROR line, then asked again."""
+    clock = FakeMonotonic()
+    kick.fail_next(429, retry_after=3600)
+    with caplog.at_level(logging.DEBUG, logger="engine.kick_api"):
+        async with make_api(kick, sleeps, max_retry_s=60, monotonic=clock) as api:
+            with pytest.raises(KickUnavailable, match="429"):
+                await api.get_channel("xqc")
+            for _ in range(3):
+                clock.now += 600
+                with pytest.raises(KickUnavailable, match="rate limiting") as err:
+                    await api.get_status(["xqc"])
+                assert "wait" in str(err.value)
+            assert len(kick.requests) == 1, "nothing sent while Kick asked for quiet"
+            clock.now += 1900  # 3700 s after the 429
+            status = await api.get_status(["xqc"])
+    assert status["xqc"].live and len(kick.requests) == 2
+    assert sleeps.delays == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "3600" in errors[0] and "retry budget" in errors[0]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) <= 1, "the skipped polls do not each log a warning"
+
+
+async def test_short_retry_after_is_waited_out_by_the_next_caller(
+    kick: FakeKick, sleeps: SleepRecorder
+) -> None:
+    clock = FakeMonotonic()
+    kick.fail_next(429, retry_after=20, route=ROUTE_VIEWERS)  # a fallback: tried once
+    async with make_api(kick, sleeps, monotonic=clock) as api:
+        await api.get_status(["xqc"])  # full lookup, remembers the livestream
+        status = await api.get_status(["xqc"])  # viewer refresh 429 -> full lookup waits
+    assert status["xqc"].live
+    assert sleeps.delays == [20.0]
+    assert [r.route for r in kick.requests] == [ROUTE_CHANNEL, ROUTE_VIEWERS, ROUTE_CHANNEL]
+
+
+async def test_html_404_is_a_wrong_api_base_not_an_unknown_channel(
+    kick: FakeKick, sleeps: SleepRecorder
+) -> None:
+    kick.fail_next(404, body="<html><body>404 Not Found</body></html>", route=ROUTE_CHANNEL)
+    async with make_api(kick, sleeps) as api:
+        with pytest.raises(KickUnavailable, match="api_base") as err:
+            await api.get_channel("xqc")
+        assert not isinstance(err.value, ChannelNotFound)
+        kick.fail_next(404, body={"message": "No query results for model [App\\Models\\Channel]."})
+        with pytest.raises(ChannelNotFound):
+            await api.get_channel("nobody")
+
+
+async def test_blocked_site_lookup_falls_back_to_a_hand_given_chatroom(
+    kick: FakeKick, sleeps: SleepRecorder
+) -> None:
+    kick.fail_next(403, count=100, route=ROUTE_CHANNEL)
+    async with make_api(kick, sleeps, known_chatrooms={"xqc": 999}) as api:
+        info = await api.get_channel("xqc")
+        with pytest.raises(KickUnavailable):
+            await api.get_channel("sleepy")  # nothing stored for this one: the block shows
+    assert (info.slug, info.chatroom_id, info.channel_id) == ("xqc", 999, None)
+    assert not info.live and info.viewers == 0  # unknown until the poller asks
+
+
+async def test_blocked_site_lookup_falls_back_to_the_cache(
+    kick: FakeKick, sleeps: SleepRecorder
+) -> None:
+    cache = MemoryChannelCache()
+    async with make_api(kick, sleeps, cache=cache) as api:
+        await api.get_channel("xqc")
+    kick.fail_next(403, count=100, route=ROUTE_CHANNEL)
+    async with make_api(kick, sleeps, cache=cache) as api:
+        info = await api.get_channel("xqc")
+    assert (info.chatroom_id, info.channel_id, info.user_id) == (668, 668, 676)
