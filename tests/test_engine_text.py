@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from chatscript import T0, Script, with_config
+
+from engine.config import Config
+from engine.detector import Detector
 from engine.emotes import EmoteParser, readable, strip_emotes
 
 
@@ -21,3 +25,18 @@ def test_bounded_emote_pattern_still_reads_real_tokens() -> None:
     p = EmoteParser(["LUL"])
     assert p.parse("a [emote:37226:KEKW][emote:1:EZ] LUL [emote:9:]") == ("KEKW", "EZ", "LUL", "")
     assert p.parse("[emote:1:" + "x" * 500 + "]") == (), "no emote name is 500 characters"
+
+
+def test_keywords_inside_emote_tokens_do_not_count(config: Config) -> None:
+    cfg = with_config(config, triggers={"emote_flood.enabled": False})
+    s = Script(Detector("s", cfg))
+    assert s.burst(T0, 8, "[emote:4242:INSANE]") == []
+    assert s.burst(T0 + 1, 8, "[emote:4242:CLIP] [emote:4243:IT]", prefix="c") == []
+
+
+def test_keywords_beside_emote_tokens_still_count(config: Config) -> None:
+    cfg = with_config(config, triggers={"emote_flood.enabled": False})
+    s = Script(Detector("s", cfg))
+    out = s.burst(T0, 8, "INSANE [emote:4242:INSANE]")
+    assert [m.trigger for m in out] == ["keyword"]
+    assert out[0].details["by_trigger"]["keyword"]["phrases"] == {"INSANE": 8}

@@ -2,10 +2,12 @@
 
 Fires when at least `min_count` messages from distinct users within `window_s` contain a
 configured phrase, matched case-insensitively as whole words ("clip it" matches "CLIP IT!!",
-"clip  it", not "eclipse it"). Generic OMG/WTF are deliberately absent: they are chat's
-punctuation, not a request. Each user counts once per window; a long copypasta that contains a
-phrase counts at most `copypasta_cap` times. Confidence moves from `confidence_medium` to
-`confidence_high` with the share of high-priority phrases (CLIP IT...) among the matches.
+"clip  it", not "eclipse it"), in the words only: Kick emote tokens are removed first, so
+`[emote:4242:INSANE]` is an emote (emote_flood's business), not someone saying INSANE.
+Generic OMG/WTF are deliberately absent: they are chat's punctuation, not a request. Each user
+counts once per window; a long copypasta that contains a phrase counts at most `copypasta_cap`
+times. Confidence moves from `confidence_medium` to `confidence_high` with the share of
+high-priority phrases (CLIP IT...) among the matches.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections import Counter, deque
 
 from engine.config import KeywordConfig
+from engine.emotes import strip_emotes
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.velocity import is_copypasta_candidate
 from engine.triggers.windows import CappedWindow
@@ -85,6 +88,11 @@ class KeywordTrigger:
         m = self._re.search(text)
         if m is None:
             return None
+        # Only a line that matched pays for stripping emote tokens: most chat stops above.
+        if "[emote:" in text:
+            m = self._re.search(strip_emotes(text))
+            if m is None:
+                return None
         self._expire(t)
         if user in self._users:
             return None
