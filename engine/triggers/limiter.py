@@ -10,7 +10,7 @@ Rules, in order, for a decision that would start a new clip:
    and `clip_cooldown_s` since the last new clip.
 Moments that merge into an open clip start no clip, so only cooldown stamps apply to them.
 
-The state is a plain dict (`to_state` / `from_state`) so the bot can persist it and a restart
+The state is a plain dict (`to_state` / `load_state`) so the bot can persist it and a restart
 neither resets the daily count nor forgets cooldowns.
 """
 

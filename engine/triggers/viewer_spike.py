@@ -1,10 +1,12 @@
 """viewer_spike: a sudden jump in viewers (a raid, a clip going viral elsewhere, a big moment).
 
 Fires when a sample is >= `multiplier` x the mean of the samples of the previous `window_s`
-seconds. Cold start: no decision until `min_samples` earlier samples exist in the window (with
-10 s polls and the defaults, 30 s of history), so the first sample after going live, or after a
-gap longer than the window, never fires. A baseline under `min_baseline` viewers never fires
-(3 -> 10 viewers is not a moment). A LiveChange clears the history: sessions do not mix.
+seconds (a sample exactly `window_s` old is out: the edge of every window, see
+engine.triggers.windows). Cold start: no decision until `min_samples` earlier samples exist in
+the window (with 10 s polls and the defaults, 30 s of history), so the first sample after going
+live, or after a gap longer than the window, never fires. A baseline under `min_baseline`
+viewers never fires (3 -> 10 viewers is not a moment). A LiveChange clears the history:
+sessions do not mix.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class ViewerSpike:
         """Mean viewers over the window before `now`, or None while cold."""
         q = self._q
         limit = now - self.cfg.window_s
-        while q and q[0][0] < limit:
+        while q and q[0][0] <= limit:
             self._sum -= q.popleft()[1]
         if len(q) < self.cfg.min_samples:
             return None

@@ -1,7 +1,10 @@
 """Sliding time windows with per-key caps: the abuse-resistance primitive of every chat trigger.
 
-An event at time t is "in the window" at time now while `t > now - window_s`. Each window holds
-only what is inside it, so memory is bounded by the chat rate times the window, never by uptime.
+An event at time t is "in the window" at time now while `t > now - window_s`: one exactly
+`window_s` old is out. Every window in the engine uses this edge (these, keyword's, excitement's
+and viewer_spike's queues), so "8 messages within 10 s" means the same thing everywhere and a
+test at the edge pins all of them. Each window holds only what is inside it, so memory is
+bounded by the chat rate times the window, never by uptime.
 """
 
 from __future__ import annotations
