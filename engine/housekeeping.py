@@ -69,26 +69,34 @@ async def clean_segments(
         )
         if p not in indexed
     ]
-    extra = delete_files(leftovers)
-    report.count += extra.count
-    report.bytes_freed += extra.bytes_freed
-    report.missing += extra.missing
-    report.errors.extend(extra.errors)
+    report.merge(delete_files(leftovers))
     return report
 
 
 async def clean_rejected(clips: ClipStoreFull, config: Config, now: float) -> DeleteReport:
-    """Delete the files of clips rejected longer ago than the grace, and mark them deleted."""
+    """Delete the files of clips rejected longer ago than the grace, and mark them deleted.
+
+    Per clip, the compare-and-set rejected -> deleted comes first and the files go only if it
+    won: a reviewer who approves the clip meanwhile (the awaits between reading and acting
+    leave room for that) keeps an approved clip with its files, exactly as App.review("delete")
+    orders it. The report lists the clips it deleted, so their messages can say so.
+    """
     rows = await clips.with_status("rejected")
-    expired = rejected_expired(
-        rows, datetime.fromtimestamp(now, tz=UTC), config.scheduler.rejected_grace_h
-    )
-    paths = [p for row in expired for p in clip_files(row)]
-    report = delete_files(paths)
+    grace_h = config.scheduler.rejected_grace_h
+    expired = rejected_expired(rows, datetime.fromtimestamp(now, tz=UTC), grace_h)
+    report = DeleteReport()
     for row in expired:
-        await clips.transition(row.id, ("rejected",), status="deleted")
-    if expired:
+        note = f"files removed by the cleanup {grace_h:g} h after the rejection"
+        merged = f"{row.note}; {note}" if row.note else note
+        if not await clips.transition(row.id, ("rejected",), status="deleted", note=merged):
+            log.info("clip %s was reviewed again meanwhile; its files stay", row.id)
+            continue
+        report.merge(delete_files(clip_files(row)))
+        report.clip_ids.append(int(row.id))
+    if report.clip_ids:
         log.info(
-            "removed the files of %d rejected clip(s), %d bytes", len(expired), report.bytes_freed
+            "removed the files of %d rejected clip(s), %d bytes",
+            len(report.clip_ids),
+            report.bytes_freed,
         )
     return report

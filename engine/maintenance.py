@@ -116,6 +116,15 @@ class DeleteReport:
     bytes_freed: int = 0
     missing: int = 0
     errors: list[tuple[Path, str]] = field(default_factory=list)
+    #: Clips whose files a sweep removed (rejected-clip cleanup), for re-rendering their posts.
+    clip_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: DeleteReport) -> None:
+        self.count += other.count
+        self.bytes_freed += other.bytes_freed
+        self.missing += other.missing
+        self.errors.extend(other.errors)
+        self.clip_ids.extend(other.clip_ids)
 
     def __str__(self) -> str:
         mb = self.bytes_freed / 1_048_576

@@ -123,3 +123,38 @@ def test_segment_journal_survives_restarts_and_torn_lines(tmp_path: Path) -> Non
     j.rewrite(index)
     again = SegmentIndex(["best"])
     assert j.restore(again) == 3  # segment 1 ended before T0+30; 2, 3 and 4 stay
+
+
+async def test_rejected_cleanup_loses_to_a_reviewer_who_approves_meanwhile(
+    config: Config, tmp_path: Path, clips: ClipRepo
+) -> None:
+    """The job reads the rejected clips, then a reviewer approves one before the job acts on
+    it: that clip stays approved with its files; the other expired one is deleted."""
+    files: dict[str, Path] = {}
+    ids: dict[str, int] = {}
+    old = (datetime.now(UTC) - timedelta(hours=30)).isoformat()
+    for name in ("approved_meanwhile", "still_rejected"):
+        cid, _ = await clips.record_moment(
+            1, Moment(T0, "xqc", "keyword", ("keyword",), 0.6, T0 - 20, T0 + 25, {}, name, 0)
+        )
+        files[name] = tmp_path / f"{name}.mp4"
+        files[name].write_bytes(b"mp4")
+        await clips.update(cid, status="rejected", original_path=str(files[name]), reviewed_at=old)
+        ids[name] = cid
+    read = clips.with_status
+
+    async def read_then_a_reviewer_approves(*statuses: str, **kw: Any) -> list[Any]:
+        rows = await read(*statuses, **kw)
+        assert await clips.transition(
+            ids["approved_meanwhile"], ("rejected",), status="approved", reviewed_by=7
+        )
+        return rows
+
+    clips.with_status = read_then_a_reviewer_approves  # type: ignore[method-assign]
+    report = await clean_rejected(clips, config, datetime.now(UTC).timestamp())
+    kept: Any = await clips.get(ids["approved_meanwhile"])
+    assert kept.status == "approved" and files["approved_meanwhile"].exists()
+    gone: Any = await clips.get(ids["still_rejected"])
+    assert gone.status == "deleted" and not files["still_rejected"].exists()
+    assert "files removed by the cleanup" in gone.note
+    assert report.clip_ids == [ids["still_rejected"]] and report.count == 1
