@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import discord
 
@@ -98,10 +99,24 @@ def build_view(row: Any) -> discord.ui.View:
 
 
 def image_of(message: discord.Message | None) -> str | None:
-    """Keep the picture an embed already shows (the thumbnail fallback) across re-renders."""
+    """Keep the picture an embed already shows (the thumbnail fallback) across re-renders.
+
+    Discord answers an ``attachment://x.jpg`` image with the attachment's signed CDN URL, which
+    expires after about a day (discord.py passes it through as is). Sent back in an edit, that
+    URL is stored as an external image: the thumbnail breaks a day later and the attachment
+    shows a second time. So an image that is one of the message's attachments is referred to
+    as ``attachment://<filename>`` again; edits keep the attachments, so the reference holds.
+    """
     if message is None or not message.embeds:
         return None
-    return message.embeds[0].image.url
+    url = message.embeds[0].image.url
+    if not url:
+        return None
+    path = urlsplit(url).path
+    for att in message.attachments:
+        if path.endswith(f"/{att.id}/{att.filename}") or path == urlsplit(att.url).path:
+            return f"attachment://{att.filename}"
+    return url
 
 
 def loser_text(clip: Any) -> str:

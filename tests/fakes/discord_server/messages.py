@@ -7,6 +7,8 @@ what a user would actually see: content, embeds, components, attachment names an
 from __future__ import annotations
 
 import copy
+import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +112,7 @@ class Message:
             "type": self.type,
             "content": self.content,
             "author": self.author.payload(),
-            "embeds": copy.deepcopy(self.embeds),
+            "embeds": [self._resolved(e) for e in self.embeds],
             "components": copy.deepcopy(self.components),
             "attachments": [a.payload() for a in self.attachments],
             "mentions": [],
@@ -133,6 +135,29 @@ class Message:
         if self.message_reference is not None:
             data["message_reference"] = copy.deepcopy(self.message_reference)
         return data
+
+    def _resolved(self, embed: dict[str, Any]) -> dict[str, Any]:
+        """The embed as Discord returns it: an ``attachment://name`` image or thumbnail comes
+        back as that attachment's signed CDN URL (it expires after ~24 h), never as the
+        reference the bot sent. A bot that re-sends what it read gets the expiring URL stored."""
+        out = copy.deepcopy(embed)
+        for key in ("image", "thumbnail"):
+            media = out.get(key)
+            url = media.get("url") if isinstance(media, dict) else None
+            if not isinstance(url, str) or not url.startswith("attachment://"):
+                continue
+            name = url.removeprefix("attachment://")
+            att = next((a for a in self.attachments if a.filename == name), None)
+            if att is not None:
+                media["url"] = media["proxy_url"] = signed(att.url)
+        return out
+
+
+def signed(url: str, *, now: float | None = None) -> str:
+    """A CDN URL with Discord's expiry signature (ex: expires, is: issued, hm: the hash)."""
+    issued = int(time.time() if now is None else now)
+    digest = hashlib.sha256(f"{url}{issued}".encode()).hexdigest()
+    return f"{url}?ex={issued + 86400:x}&is={issued:x}&hm={digest}&"
 
 
 def iter_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
