@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
 import secrets
 import time
@@ -40,14 +39,17 @@ import ffmpeg as ffmpeg_lib
 from engine.ffmpeg_bin import ffmpeg_exe
 from engine.ffmpeg_job import (
     ClipError,
-    ffconcat,
+    file_size,
+    height_for,
+    io_failure,
     publish,
     remove_stale_scratch,
     run_ffmpeg,
     scratch,
+    write_listing,
 )
-from engine.media_probe import cut_head, probe
-from engine.segments import Gap, Segment, SegmentIndex
+from engine.media_probe import cut_head, lowest_at_least, probe
+from engine.segments import Gap, Segment, SegmentIndex, covered
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,19 @@ class Clipper:
     async def cut(
         self, window: ClipWindow, limit_bytes: int = 10 * 1024 * 1024, *, name: str | None = None
     ) -> ClipFiles:
-        """Wait for the window to be recorded, then make the original, preview and thumbnail."""
+        """Wait for the window to be recorded, then make the original, preview and thumbnail.
+
+        Every failure is a ClipError (``disk_full`` set for ENOSPC): an I/O or media-read error
+        escaping as itself would end the clip job without a word and leave its row "cutting".
+        """
+        try:
+            return await self._cut(window, limit_bytes, name)
+        except ClipError:
+            raise
+        except (OSError, av.error.FFmpegError) as exc:
+            raise io_failure("clip files", exc) from exc
+
+    async def _cut(self, window: ClipWindow, limit_bytes: int, name: str | None) -> ClipFiles:
         start, end = float(window.clip_start), float(window.clip_end)
         if end <= start:
             raise ClipError(f"empty clip window [{start}, {end}]")
@@ -165,7 +179,11 @@ class Clipper:
             )
         original = self.out_dir / f"{base}.mp4"
         await self._copy_cut(segs, start, end, original)
-        info = await asyncio.to_thread(probe, original)
+        try:
+            info = await asyncio.to_thread(probe, original)
+        except (OSError, av.error.FFmpegError) as exc:
+            original.unlink(missing_ok=True)  # never a broken file under a final name
+            raise io_failure(f"the cut {original.name} is unreadable", exc) from exc
         duration = info.duration or 0.0
         preview, prev_r, transcoded = await self._preview(
             original, start, end, limit_bytes, base, duration
@@ -213,7 +231,7 @@ class Clipper:
         for seg in segs:
             if not seg.path.exists():
                 raise ClipError(f"segment file missing: {seg.path}")
-        covered = _covered(segs, start, end)
+        span = covered(segs, start, end)
         first = segs[0]
         try:
             head = await asyncio.to_thread(
@@ -226,42 +244,45 @@ class Clipper:
         for s in segs[1:]:
             outpoint = None
             if s.trimmed:  # concat compares outpoint with the file's raw timestamps
-                info = await asyncio.to_thread(probe, s.path)
+                try:
+                    info = await asyncio.to_thread(probe, s.path)
+                except (OSError, av.error.FFmpegError) as exc:
+                    raise ClipError(f"unreadable segment {s.path}: {exc}") from exc
                 outpoint = (info.start_time or 0.0) + s.duration
             entries.append((s.path, outpoint))
         listing = tmp / "list.ffconcat"
-        listing.write_text(ffconcat(entries), encoding="utf-8")
-        return listing, head.residual, covered
+        write_listing(listing, entries)
+        return listing, head.residual, span
 
     async def _copy_cut(self, segs: list[Segment], start: float, end: float, dest: Path) -> None:
         """Stream-copy [start, end) of ``segs`` into a faststart MP4 at ``dest``. No demuxer
         seek: ``-itsoffset -residual`` puts the preroll GOP before 0, where the MP4 edit list
         hides it."""
         with self._using(segs), scratch(self.out_dir) as tmp:
-            listing, residual, covered = await self._prepare(segs, start, end, Path(tmp))
+            listing, residual, span = await self._prepare(segs, start, end, Path(tmp))
             inp = ffmpeg_lib.input(str(listing), f="concat", safe=0, itsoffset=f"{-residual:.6f}")
             part = Path(tmp) / "out.mp4"
             out = ffmpeg_lib.output(
                 inp["v:0"], inp["a:0?"], str(part),
-                c="copy", t=f"{covered:.3f}", movflags="+faststart", f="mp4",
+                c="copy", t=f"{span:.3f}", movflags="+faststart", f="mp4",
             )  # fmt: skip
             await self._run(out, f"cut of {dest.name}")
             publish(part, dest)
 
     def _sources(self, start: float, end: float) -> list[tuple[str, list[Segment]]]:
         """Renditions whose files cover (90 % of) what the original covers, in index order."""
-        want = _covered(self.index.segments_for(start, end, self.renditions[0]), start, end)
+        want = covered(self.index.segments_for(start, end, self.renditions[0]), start, end)
         out = []
         for r in self.renditions:
             segs = self.index.segments_for(start, end, r)
-            if segs and _covered(segs, start, end) >= 0.9 * want:
+            if segs and covered(segs, start, end) >= 0.9 * want:
                 out.append((r, segs))
         return out
 
     async def _preview(
         self, original: Path, start: float, end: float, limit: int, base: str, duration: float
     ) -> tuple[Path | None, str | None, bool]:
-        if _size(original) <= limit:
+        if file_size(original) <= limit:
             return original, self.renditions[0], False
         dest = self.out_dir / f"{base}-preview.mp4"
         options = []
@@ -273,7 +294,7 @@ class Clipper:
             if estimate > limit * 1.05:
                 continue  # a cut is about its segments' share in size: skip the attempt
             await self._copy_cut(segs, start, end, dest)
-            if _size(dest) <= limit:
+            if file_size(dest) <= limit:
                 return dest, r, False
             dest.unlink(missing_ok=True)
         if duration <= 0:
@@ -291,17 +312,17 @@ class Clipper:
         sources = self._sources(start, end)
         for attempt in range(2):
             video_bps = int(max(budget, 50_000))
-            height = min(self.max_preview_height, _height_for(video_bps))
+            height = min(self.max_preview_height, height_for(video_bps))
             # the cheapest source to decode that still has the lines (1080p60 costs 3-5x 480p)
             r, segs = await self._smallest_at_least(sources, height)
             with self._using(segs), scratch(self.out_dir) as tmp:
-                listing, residual, covered = await self._prepare(segs, start, end, Path(tmp))
+                listing, residual, span = await self._prepare(segs, start, end, Path(tmp))
                 inp = ffmpeg_lib.input(str(listing), f="concat", safe=0)
                 video = inp["v:0"].filter("scale", -2, f"min({height},ih)").filter("fps", 30)
                 part = Path(tmp) / "out.mp4"
                 out = ffmpeg_lib.output(
                     video, inp["a:0?"], str(part),
-                    ss=f"{residual:.3f}", t=f"{covered:.3f}", movflags="+faststart", f="mp4",
+                    ss=f"{residual:.3f}", t=f"{span:.3f}", movflags="+faststart", f="mp4",
                     pix_fmt="yuv420p", vcodec=self.transcode_codec, preset=self.transcode_preset,
                     **{"b:v": str(video_bps), "maxrate": str(int(video_bps * 1.1)),
                        "bufsize": str(video_bps), "c:a": "aac", "b:a": str(audio_bps),
@@ -309,7 +330,7 @@ class Clipper:
                 )  # fmt: skip
                 async with self._transcodes:
                     await self._run(out, f"preview transcode of {dest.name}")
-                size = _size(part)
+                size = file_size(part)
                 if size <= limit:
                     publish(part, dest)
                     return r
@@ -320,18 +341,10 @@ class Clipper:
     async def _smallest_at_least(
         self, sources: list[tuple[str, list[Segment]]], height: int
     ) -> tuple[str, list[Segment]]:
-        sized = []
-        for r, segs in sources:
-            try:
-                h = (await asyncio.to_thread(probe, segs[0].path)).height or 0
-            except (OSError, av.error.FFmpegError):
-                continue
-            sized.append((h, r, segs))
-        if not sized:
+        i = await asyncio.to_thread(lowest_at_least, [segs[0].path for _r, segs in sources], height)
+        if i is None:
             raise ClipError("no readable source for the preview transcode")
-        fit = [x for x in sized if x[0] >= height]
-        _h, r, segs = min(fit, key=lambda x: x[0]) if fit else max(sized, key=lambda x: x[0])
-        return r, segs
+        return sources[i]
 
     async def _thumbnail(self, t: float, start: float, end: float, base: str) -> Path | None:
         """JPEG of the frame at ``t`` (clamped into what was recorded), at most 720 lines."""
@@ -386,20 +399,3 @@ class Clipper:
 
     async def _run(self, stream: Any, what: str) -> None:
         await run_ffmpeg(stream, self.ffmpeg, self.ffmpeg_timeout_s, what)
-
-
-def _covered(segs: list[Segment], start: float, end: float) -> float:
-    return sum(max(0.0, min(end, s.end_t) - max(start, s.start_t)) for s in segs)
-
-
-def _height_for(video_bps: float) -> int:
-    """Resolution a bitrate can carry decently in H.264 at 30 fps."""
-    for bps, h in ((2_200_000, 720), (1_200_000, 540), (700_000, 480), (350_000, 360)):
-        if video_bps >= bps:
-            return h
-    return 240
-
-
-def _size(path: Path) -> int:
-    """Bytes on disk (a stat is not worth a thread hop)."""
-    return os.stat(path).st_size

@@ -4,12 +4,16 @@ Every clip file is written under a temporary name in a `.cut-*` work dir beside 
 filesystem, so the final rename is atomic) and renamed when complete: a crash, a dead ffmpeg or
 a full disk never leaves a half-written file under a final name, and a crash's work dirs are
 recognisable and removed at the next start. ffmpeg's failures come back as ClipError with its
-last stderr lines, and "No space left on device" is flagged so the pipeline can say so.
+last stderr lines, and "No space left on device" is flagged (``disk_full``) so the pipeline puts
+the clip back to be cut again once there is room instead of losing it. The clipper's own file
+work (work dirs, the concat listing, the rename) fails the same way: a ClipError, ENOSPC flagged,
+never a raw OSError that would kill the clip job.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -30,6 +34,23 @@ class ClipError(RuntimeError):
         super().__init__(f"{message}\n{stderr}".rstrip() if stderr else message)
         self.stderr = stderr
         self.disk_full = disk_full
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def io_failure(what: str, exc: BaseException) -> ClipError:
+    """The ClipError for a file-system or media-read failure; a full disk (or quota) is flagged."""
+    full = isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    return ClipError(f"{what}: {exc}{' (disk full)' if full else ''}", disk_full=full)
+
+
+def write_listing(path: Path, entries: list[tuple[Path, float | None]]) -> None:
+    """Write the ffconcat listing; ClipError (disk_full on ENOSPC) when the disk says no."""
+    try:
+        path.write_text(ffconcat(entries), encoding="utf-8")
+    except OSError as exc:
+        raise io_failure(f"cannot write the concat listing {path.name}", exc) from exc
 
 
 def scratch(out_dir: Path) -> tempfile.TemporaryDirectory[str]:
@@ -54,7 +75,10 @@ def publish(part: Path, dest: Path) -> None:
     """Atomic rename into place; an empty or missing output is an error, never a clip."""
     if not part.exists() or part.stat().st_size == 0:
         raise ClipError(f"ffmpeg produced no output for {dest.name}")
-    os.replace(part, dest)
+    try:
+        os.replace(part, dest)
+    except OSError as exc:
+        raise io_failure(f"cannot publish {dest.name}", exc) from exc
 
 
 async def run_ffmpeg(stream: Any, ffmpeg: str, timeout_s: float, what: str) -> None:
@@ -83,3 +107,16 @@ def ffconcat(entries: list[tuple[Path, float | None]]) -> str:
         if outpoint is not None:  # a later run re-recorded this file's tail
             lines.append(f"outpoint {max(0.0, outpoint):.3f}")
     return "\n".join(lines) + "\n"
+
+
+def file_size(path: Path) -> int:
+    """Bytes on disk (a stat is not worth a thread hop)."""
+    return os.stat(path).st_size
+
+
+def height_for(video_bps: float) -> int:
+    """Resolution a bitrate can carry decently in H.264 at 30 fps."""
+    for bps, h in ((2_200_000, 720), (1_200_000, 540), (700_000, 480), (350_000, 360)):
+        if video_bps >= bps:
+            return h
+    return 240

@@ -37,7 +37,9 @@ class MediaInfo:
 
 
 def probe(path: str | Path) -> MediaInfo:
-    """Container and stream facts; raises ``av.error.FFmpegError`` (an OSError) if unreadable."""
+    """Container and stream facts. An unreadable file raises ``av.error.FFmpegError``, which is
+    *not* an OSError in general (``InvalidDataError`` is a ValueError; only errno-style ones such
+    as ``av.error.FileNotFoundError`` are OSErrors too): callers catch FFmpegError explicitly."""
     p = Path(path)
     with av.open(str(p)) as c:
         v = c.streams.video[0] if c.streams.video else None
@@ -81,6 +83,21 @@ def packet_span(path: str | Path) -> tuple[float, float] | None:
     if lo is None or hi is None:
         return None
     return lo, hi
+
+
+def lowest_at_least(paths: list[Path], height: int) -> int | None:
+    """Which of ``paths`` to transcode from: the lowest video at least ``height`` lines high
+    (1080p60 costs 3-5x 480p to decode), else the highest; None when none is readable."""
+    sized = []
+    for i, path in enumerate(paths):
+        try:
+            sized.append(((probe(path).height or 0), i))
+        except (OSError, av.error.FFmpegError):
+            continue
+    if not sized:
+        return None
+    fit = [x for x in sized if x[0] >= height]
+    return min(fit)[1] if fit else max(sized)[1]
 
 
 def _frames(path: str | Path, seek: float | None) -> Any:

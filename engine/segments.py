@@ -209,6 +209,11 @@ class SegmentIndex:
         return dropped
 
 
+def covered(segs: Iterable[Segment], start: float, end: float) -> float:
+    """Seconds of [start, end) that ``segs`` hold (a gap between them does not count)."""
+    return sum(max(0.0, min(end, s.end_t) - max(start, s.start_t)) for s in segs)
+
+
 # --- timing of one recorder run ------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from engine import media_probe
 from engine.clipper import ClipError, Clipper, Window
 from engine.ffmpeg_bin import ffmpeg_exe
+from engine.ffmpeg_job import write_listing
 from engine.segments import Segment, SegmentIndex
 from tests.fakes.hls_stream import decode_counter
 from tests.fakes.media_fixtures import (  # noqa: F401 - fixtures
@@ -261,6 +262,37 @@ async def test_dead_ffmpeg_raises_with_stderr_tail(
     assert stderr.splitlines()[-1] in str(info.value)
     assert info.value.disk_full is disk_full
     assert list(out.iterdir()) == []  # nothing half-written left behind
+
+
+async def test_unreadable_cut_output_is_a_clip_error(
+    recorded_stream: Recording,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """ffmpeg "succeeds" but writes junk: PyAV's InvalidDataError (not an OSError) becomes a
+    ClipError, and no broken file stays under the clip's name."""
+    rec = recorded_stream
+    fake = tmp_path / "ffmpeg"
+    fake.write_text('#!/bin/sh\nfor last; do :; done\nprintf "not an mp4 at all" > "$last"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    out = tmp_path / "clips"
+    t0 = rec.index.covered_from("best")
+    assert t0 is not None
+    with pytest.raises(ClipError, match="unreadable") as info:
+        await Clipper(rec.index, out, ffmpeg=str(fake)).cut(Window(t0 + 1, t0 + 5, t0 + 2))
+    assert not info.value.disk_full
+    assert list(out.iterdir()) == []
+
+
+async def test_file_system_failures_are_clip_errors(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    index = SegmentIndex(["best"])
+    with pytest.raises(ClipError, match="clip files") as info:
+        await Clipper(index, blocker / "clips").cut(Window(1.0, 5.0, 2.0))
+    assert not info.value.disk_full
+    with pytest.raises(ClipError, match="disk full") as info:
+        write_listing(Path("/dev/full"), [(tmp_path / "a.ts", None)])  # a real ENOSPC
+    assert info.value.disk_full
 
 
 def _load_bench(name: str) -> Any:
