@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 from chatscript import T0
 
@@ -138,6 +139,85 @@ async def test_no_recording_means_a_clear_failure(repo: ClipRepo) -> None:
     await p.drain()
     row = await repo.get(cid)
     assert row is not None and row.status == "failed" and "not being recorded" in (row.error or "")
+
+
+class ScriptedCutter:
+    """Raises the scripted exceptions in turn, then cuts like FakeCutter."""
+
+    def __init__(self, tmp: Path, *failures: BaseException) -> None:
+        self.inner = FakeCutter(tmp)
+        self.failures = list(failures)
+        self.calls = 0
+
+    async def cut(self, window: Any, limit_bytes: int = 0, *, name: str | None = None) -> ClipFiles:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return await self.inner.cut(window, limit_bytes, name=name)
+
+
+async def test_an_unexpected_error_fails_the_clip_with_its_id_logged(
+    repo: ClipRepo, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a ClipError (PyAV's errors are not OSErrors; a bug): still no row left 'cutting'."""
+    clock = Clock(T0 + 100)
+    cutter = ScriptedCutter(tmp_path, av.error.InvalidDataError(1094995529, "Invalid data"))
+
+    async def on_ready(cid: int) -> None:
+        raise AssertionError("a failed clip is never posted")
+
+    p = ClipPipeline(repo, lambda s: cutter, limit, on_ready, clock=clock, sleep=clock.sleep)
+    cid = await p.on_moment(1, moment("k6", 0, T0 + 25))
+    await p.drain()
+    row = await repo.get(cid)
+    assert row is not None and row.status == "failed"
+    assert row.error and "InvalidDataError" in row.error
+    assert any(f"clip {cid}" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_disk_full_clip_is_cut_again_once_there_is_room(
+    repo: ClipRepo, tmp_path: Path
+) -> None:
+    clock = Clock(T0 + 100)
+    full = ClipError("cut of x.mp4: ffmpeg exited with 1 (disk full)", disk_full=True)
+    cutter = ScriptedCutter(tmp_path, full, full)
+    statuses: list[str] = []
+    ready: list[int] = []
+
+    async def on_ready(cid: int) -> None:
+        ready.append(cid)
+
+    async def sleep(s: float) -> None:
+        row = await repo.get(cid)
+        statuses.append(row.status)  # type: ignore[union-attr]
+        await clock.sleep(s)
+
+    p = ClipPipeline(repo, lambda s: cutter, limit, on_ready, clock=clock, sleep=sleep,
+                     disk_full_retry_s=60)  # fmt: skip
+    cid = await p.on_moment(1, moment("k7", 0, T0 + 25))
+    await p.drain()
+    row = await repo.get(cid)
+    assert row is not None and row.status == "ready" and row.error is None
+    assert ready == [cid] and cutter.calls == 3
+    assert statuses == ["detected", "detected"], "waiting for room, it is not 'cutting'"
+    assert clock.t == T0 + 100 + 60 + 120  # 60 s, then twice that
+
+
+async def test_disk_full_gives_up_after_the_bounded_retries(repo: ClipRepo, tmp_path: Path) -> None:
+    clock = Clock(T0 + 100)
+    full = ClipError("cut: No space left on device", disk_full=True)
+    cutter = ScriptedCutter(tmp_path, *[full] * 10)
+
+    async def on_ready(cid: int) -> None:
+        raise AssertionError
+
+    p = ClipPipeline(repo, lambda s: cutter, limit, on_ready, clock=clock, sleep=clock.sleep,
+                     disk_full_retry_s=1, disk_full_attempts=3)  # fmt: skip
+    cid = await p.on_moment(1, moment("k8", 0, T0 + 25))
+    await p.drain()
+    row = await repo.get(cid)
+    assert row is not None and row.status == "failed" and "No space" in (row.error or "")
+    assert cutter.calls == 4
 
 
 class FakeFeed:
