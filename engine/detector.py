@@ -1,8 +1,24 @@
 """The Detector: one per (guild, streamer); turns chat and viewer events into Moments.
 
 Pure and synchronous: time is the event's own `t`, so a replay decides exactly what the live bot
-decided, as fast as the CPU allows. Events arriving slightly out of order (chat and viewer polls
-come from different sockets) are clamped to the latest time seen rather than rewinding windows.
+decided, as fast as the CPU allows.
+
+The clock is the latest time seen, and each event's t is judged against it:
+- not a time (NaN, infinite, negative, >= events.MAX_T, the year 2286) or a viewer count outside
+  0 <= viewers < events.MAX_VIEWERS: the event is ignored and counted in `bad_events`. Nothing
+  else changes, so one corrupt line cannot crash the limiter's calendar or wedge a window;
+- ahead of the clock: the clock moves there (a gap longer than velocity.MAX_IDLE_S leaves the
+  chat baseline as it was rather than teaching it silence);
+- behind by at most REWIND_S (5 min): counted at the clock. Chat and viewer polls come from
+  different sockets and a replay merges two files, so small skew is normal and must not rewind
+  windows;
+- further behind: the clock was reset (an NTP step, a new capture, or the clock had jumped to a
+  bogus future time). The clock moves back to t and everything that measures time windows is
+  forgotten: every trigger's window and edge state, the open clip (its window is on the other
+  timeline) and the sample lines, counted in `clock_resets`. What is learnt or promised stays:
+  the chat baseline, and the limiter's day count and cooldowns, whose stamps are clamped to t so
+  they restart at the reset instead of blocking until the old clock comes round again.
+So one far-future time costs one window reset (at the next true event), never a frozen clock.
 
 How a decision is made:
 1. each trigger reports a rising edge (`Fire`) when its condition turns true;
@@ -24,7 +40,16 @@ from typing import Any
 
 from engine.config import Config
 from engine.emotes import EmoteParser
-from engine.events import ChatMessage, Event, LiveChange, Moment, ViewerSample
+from engine.events import (
+    MAX_T,
+    ChatMessage,
+    Event,
+    LiveChange,
+    Moment,
+    ViewerSample,
+    plausible_time,
+    plausible_viewers,
+)
 from engine.thresholds import apply_overrides, validate
 from engine.triggers.combos import classify
 from engine.triggers.emote_flood import EmoteFlood
@@ -36,6 +61,8 @@ from engine.triggers.velocity import ChatVelocity
 from engine.triggers.viewer_spike import ViewerSpike
 
 _SAMPLES = 5
+REWIND_S = 300.0
+"""An event further behind the clock than this means the clock was reset (module docstring)."""
 _MAX_CONFIDENCE = 0.99
 
 
@@ -86,7 +113,11 @@ class Detector:
         self._samples: deque[tuple[float, str, str]] = deque(maxlen=_SAMPLES)
         self._details: dict[str, dict[str, Any]] = {}
         self._open: Moment | None = None
-        self._last_t = NEVER
+        # 0.0, not -inf: every accepted t is >= 0, so on the hot path one chained comparison
+        # (last <= t < MAX_T) both orders the event and rejects negative, NaN and huge times.
+        self._last_t = 0.0
+        self.bad_events = 0
+        self.clock_resets = 0
         self._configure(cfg)
         if overrides:
             self.set_overrides(overrides)
@@ -140,8 +171,8 @@ class Detector:
         if kind is ViewerSample:
             return self.on_viewers(event)  # type: ignore[arg-type]
         if kind is LiveChange:
-            self._clock(event.t)
-            self.viewer_spike.reset()
+            if self._clock(event.t) is not None:
+                self.viewer_spike.reset()
             return []
         raise TypeError(f"not an engine event: {event!r}")
 
@@ -149,18 +180,45 @@ class Detector:
         """Build a ChatMessage with this detector's emote list (for callers without a parser)."""
         return ChatMessage(t, user, text, self.emotes.parse(text))
 
-    def _clock(self, t: float) -> float:
-        if t < self._last_t:
+    def _clock(self, t: float) -> float | None:
+        """The time to count an event at, or None to ignore it (rules in the module docstring)."""
+        if self._last_t <= t < MAX_T:
+            self._last_t = t
+            return t
+        return self._late(t)
+
+    def _late(self, t: float) -> float | None:
+        """The slow path of _clock: an event behind the clock, or not a time at all."""
+        if not plausible_time(t):
+            self.bad_events += 1
+            return None
+        if t >= self._last_t - REWIND_S:
             return self._last_t
-        self._last_t = t
+        self._rewind(t)
         return t
+
+    def _rewind(self, t: float) -> None:
+        """The clock was reset to `t`: forget what measures windows, keep what was learnt."""
+        self.clock_resets += 1
+        self._last_t = t
+        for trig in (self.velocity, self.keyword, self.emote_flood, self.excitement):
+            trig.reset()
+        self.viewer_spike.reset()
+        self.viewer_spike.last_true = NEVER
+        self._samples.clear()
+        self._details.clear()
+        self._open = None
+        self.limiter.rewind(t)
 
     def on_chat(self, msg: ChatMessage) -> list[Moment]:
         t = msg.t
-        if t < self._last_t:
-            t = self._last_t
-        else:
+        if self._last_t <= t < MAX_T:
             self._last_t = t
+        else:
+            late = self._late(t)
+            if late is None:
+                return []
+            t = late
         user = msg.user
         text = msg.text
         if (self._ignore_commands and text[:1] == "!") or (
@@ -192,7 +250,12 @@ class Detector:
         return self._decide(fires, t)
 
     def on_viewers(self, sample: ViewerSample) -> list[Moment]:
+        if not plausible_viewers(sample.viewers):
+            self.bad_events += 1
+            return []
         t = self._clock(sample.t)
+        if t is None:
+            return []
         if not self._on["viewer_spike"]:
             self.viewer_spike.latest = sample.viewers
             return []

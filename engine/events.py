@@ -9,6 +9,24 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+MAX_T = 1e10
+"""No real event is this late (it is the year 2286): a larger t is corrupt input, not time.
+
+Below it, datetime handles every t (the limiter's day), and float seconds keep sub-millisecond
+resolution. Accepted times are 0 <= t < MAX_T; NaN and infinities are not times at all.
+"""
+MAX_VIEWERS = 10**9
+"""Viewer counts are 0 <= viewers < MAX_VIEWERS: more than any channel has had, by far."""
+
+
+def plausible_time(t: float) -> bool:
+    """Whether `t` can be an event time (finite, 0 <= t < MAX_T); NaN fails every comparison."""
+    return 0.0 <= t < MAX_T
+
+
+def plausible_viewers(viewers: int) -> bool:
+    return 0 <= viewers < MAX_VIEWERS
+
 
 @dataclass(slots=True)
 class ChatMessage:

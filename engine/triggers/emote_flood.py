@@ -34,6 +34,13 @@ class EmoteFlood:
         for w in self._windows.values():
             w.window_s = cfg.window_s
 
+    def reset(self) -> None:
+        """Forget every window (the clock went back: engine.detector)."""
+        self._windows.clear()
+        self._disarmed.clear()
+        self._next_sweep = NEVER
+        self.last_true = NEVER
+
     def top(self, now: float) -> tuple[str | None, int]:
         """The most used emote in the window now, for /stats."""
         best, n = None, 0

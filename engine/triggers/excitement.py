@@ -69,6 +69,14 @@ class Excitement:
     def configure(self, cfg: ExcitementConfig) -> None:
         self.cfg = cfg
 
+    def reset(self) -> None:
+        """Forget the window (the clock went back: engine.detector)."""
+        self._q.clear()
+        self._sum = 0.0
+        self._seen = 0
+        self.armed = True
+        self.last_true = NEVER
+
     def _expire(self, now: float) -> None:
         q = self._q
         limit = now - self.cfg.window_s

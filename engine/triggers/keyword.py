@@ -68,6 +68,15 @@ class KeywordTrigger:
         self._high = frozenset(" ".join(p.upper().split()) for p in cfg.high)
         self._pasta.window_s = cfg.window_s
 
+    def reset(self) -> None:
+        """Forget the window (the clock went back: engine.detector)."""
+        self._q.clear()
+        self._users.clear()
+        self._phrases.clear()
+        self._pasta.clear()
+        self.armed = True
+        self.last_true = NEVER
+
     def _expire(self, now: float) -> None:
         q = self._q
         limit = now - self.cfg.window_s

@@ -89,6 +89,15 @@ class RateLimiter:
         for name in names:
             self.last[name] = now
 
+    def rewind(self, now: float) -> None:
+        """The clock went back to `now` (engine.detector): stamps later than `now` belong to a
+        timeline that no longer exists. Clamped to `now`, cooldowns restart at the reset instead
+        of blocking until the old clock comes round again (forever, after one bogus far-future
+        time). The day's count is kept while the day is the same; a reset into another day
+        starts that day's count, as any change of day does."""
+        self.last = {name: min(t, now) for name, t in self.last.items()}
+        self.last_clip = min(self.last_clip, now)
+
     def record_clip(self, names: Iterable[str], now: float) -> None:
         self._roll_day(now)
         self.clips += 1

@@ -14,6 +14,9 @@ Abuse resistance, so no single source makes a moment:
   `copypasta_cap` times per window, however many accounts paste it, so copypasta and bot
   swarms stay near the baseline.
 Only counted messages feed the baseline too, so spam cannot inflate it either.
+
+Seconds without chat count as zeros in the baseline, up to `MAX_IDLE_S` in a row; a longer gap
+is a discontinuity (see MAX_IDLE_S) and leaves the baseline as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from engine.triggers.fire import NEVER, Fire
 from engine.triggers.windows import CappedWindow
 
 NAME = "chat_velocity"
+MAX_IDLE_S = 300
+"""A longer gap without chat is a discontinuity (offline, a clock step, a bogus time), not
+silence: it is not folded into the baseline, so a busy channel back after a night offline is
+judged against its normal, not against zero (and one bad timestamp cannot erase the normal)."""
 
 
 def is_copypasta_candidate(text: str, min_len: int) -> bool:
@@ -72,6 +79,17 @@ class ChatVelocity:
         self.baseline.set_params(cfg.baseline_half_life_s, cfg.warmup_s)
         self._threshold = self.threshold()
 
+    def reset(self) -> None:
+        """Forget the windows (the clock went back: engine.detector); the baseline stays, it is
+        the channel's normal, not a window."""
+        self._users.clear()
+        self._pasta.clear()
+        self._sec = None
+        self._sec_count = 0
+        self.armed = True
+        self.hot = False
+        self.last_true = NEVER
+
     def threshold(self) -> float:
         cfg = self.cfg
         return max(cfg.threshold, self.baseline.mean * cfg.baseline_multiplier) + cfg.buffer
@@ -84,7 +102,9 @@ class ChatVelocity:
         """Close the seconds between the last message and this one into the baseline."""
         if self._sec is not None:
             self.baseline.update(self._sec_count, hot=self.hot)
-            self.baseline.update_idle(sec - self._sec - 1)
+            gap = sec - self._sec - 1
+            if gap <= MAX_IDLE_S:
+                self.baseline.update_idle(gap)
             self._threshold = self.threshold()
         self._sec = sec
         self._sec_count = 0

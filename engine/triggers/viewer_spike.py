@@ -34,6 +34,7 @@ class ViewerSpike:
         self.cfg = cfg
 
     def reset(self) -> None:
+        """Forget the history: a new session (LiveChange) must not compare with the last one."""
         self._q.clear()
         self._sum = 0
         self.armed = True
