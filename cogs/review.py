@@ -23,7 +23,15 @@ from discord.ext import commands
 from cogs import embeds, safe_send
 from cogs.alerts import send_alerts, wants_alert
 from cogs.checks import app_of, guild_id_of, reviewer_only, services_of
-from cogs.review_view import ACTIONS, ClipButton, as_posted, build_view, custom_id, image_of
+from cogs.review_view import (
+    ACTIONS,
+    ClipButton,
+    as_posted,
+    build_view,
+    custom_id,
+    image_of,
+    stop_open_modals,
+)
 from cogs.watch import streamer_autocomplete
 
 log = logging.getLogger("cogs.review")
@@ -72,6 +80,7 @@ class Review(commands.GroupCog, group_name="review"):
         if extra.get("poster") == self.post_clip:
             del extra["poster"]
         self.bot.remove_dynamic_items(ClipButton)
+        stop_open_modals()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ log = logging.getLogger("cogs.review_view")
 
 ACTIONS = ("approve", "reject", "favorite", "rename", "delete")
 RENAME_INPUT = "clip:rename-modal:title"
+MODAL_TIMEOUT_S = 15 * 60  # an interaction token's life
 TEMPLATE = r"clip:(?P<action>approve|reject|favorite|rename|delete):(?P<id>[0-9]{1,20})"
 
 
@@ -166,13 +169,19 @@ class RenameModal(discord.ui.Modal, title="Rename clip"):
     )
 
     def __init__(self, clip_id: int, user_id: int, current: str | None) -> None:
-        # discord.py keys open modals by custom_id: one per clip and member, so two reviewers
-        # renaming at once do not take each other's modal. No timeout: a timer per open modal
-        # would outlive the bot; an abandoned one is replaced when that member opens it again.
-        super().__init__(timeout=None, custom_id=f"clip:rename-modal:{clip_id}:{user_id}")
+        # discord.py keeps every open modal in its store, keyed by custom_id, until it is
+        # submitted or times out; a dismissed one is never submitted. So it times out with the
+        # interaction token (15 min: a later submit could not be answered anyway). The id is
+        # unique per opening: an earlier, abandoned modal of the same member timing out must
+        # not take the newer one out of the store with it (the store removes by custom_id).
+        super().__init__(
+            timeout=MODAL_TIMEOUT_S,
+            custom_id=f"clip:rename-modal:{clip_id}:{user_id}:{secrets.token_hex(4)}",
+        )
         self.clip_id = clip_id
         if current:
             self.new_title.default = current
+        OPEN_MODALS.add(self)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         if not await may_review(interaction):
@@ -195,3 +204,14 @@ class RenameModal(discord.ui.Modal, title="Rename clip"):
         self, interaction: discord.Interaction, error: Exception
     ) -> None:
         await errors.report(interaction, error)
+
+
+#: Rename modals not submitted yet: their 15-minute timers must not outlive the bot.
+OPEN_MODALS: weakref.WeakSet[RenameModal] = weakref.WeakSet()
+
+
+def stop_open_modals() -> None:
+    """Stop every open rename modal (cog unload / shutdown): cancels their timeout tasks."""
+    for modal in list(OPEN_MODALS):
+        modal.stop()
+    OPEN_MODALS.clear()
