@@ -12,7 +12,11 @@ replays in seconds and decides exactly what the live bot would have decided.
 
 Output: one JSON object per moment on stdout (t, trigger, triggers, confidence, clip_start,
 clip_end, key, revision, details); revision > 0 is an upgrade of an earlier clip. A one-line
-summary goes to stderr. Bad lines are counted and skipped, never fatal.
+summary goes to stderr: events, moments and the clips they make (distinct keys), bad lines,
+msgs/s. Bad lines are counted and skipped, never fatal: every way one line can fail to decode or
+convert (not JSON, nested too deep, a t that is not a plausible unix time, a viewer count outside
+0 <= viewers < 10**9) is a bad line. A reader that leaves early (`| head`) ends the replay
+quietly with status 141, as a tool killed by SIGPIPE would.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -30,8 +35,21 @@ from typing import IO, Any
 from engine.config import SHIPPED_CONFIG, ConfigError, load_config
 from engine.detector import Detector
 from engine.emotes import EmoteParser
-from engine.events import ChatMessage, Event, LiveChange, ViewerSample
-from engine.pusher import LIVE_EVENT, OFFLINE_EVENT, FrameError, parse_frame
+from engine.events import (
+    ChatMessage,
+    Event,
+    LiveChange,
+    ViewerSample,
+    plausible_time,
+    plausible_viewers,
+)
+from engine.pusher import LIVE_EVENT, OFFLINE_EVENT, parse_frame
+
+# Everything decoding or converting one line can raise: json's RecursionError for a line nested
+# 100,000 deep, OverflowError for float(10**400), ValueError (FrameError, UnicodeError) for the
+# rest. Caught per line, so one such line is a bad line, not the end of the replay.
+BAD_LINE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, RecursionError)
+SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
 
 
 @dataclass
@@ -39,29 +57,37 @@ class Counts:
     events: int = 0
     messages: int = 0
     moments: int = 0
+    clips: int = 0
     bad_lines: int = 0
     ignored: int = 0
 
 
-def _number(value: Any) -> float:
+def _time(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("t is not a number")
+    # Checked before float(): a 400-digit integer compares fine but does not convert.
+    if not plausible_time(value):
+        raise ValueError("t is not a plausible unix time")
     return float(value)
 
 
 def parse_line(line: str, fmt: str, emotes: EmoteParser) -> Event | None:
     """One input line to an event; None for a line that is valid but carries nothing we use.
 
-    Raises ValueError (or FrameError, a ValueError) for a bad line.
+    Raises one of BAD_LINE_ERRORS for a bad line.
     """
     obj = json.loads(line)
     if not isinstance(obj, dict):
         raise ValueError("line is not a JSON object")
-    t = _number(obj.get("t"))
+    t = _time(obj.get("t"))
     if "viewers" in obj:
         viewers = obj["viewers"]
-        if isinstance(viewers, bool) or not isinstance(viewers, int) or viewers < 0:
-            raise ValueError("viewers is not a non-negative whole number")
+        if (
+            isinstance(viewers, bool)
+            or not isinstance(viewers, int)
+            or not plausible_viewers(viewers)
+        ):
+            raise ValueError("viewers is not a whole number in 0..10**9")
         return ViewerSample(t, viewers)
     if fmt == "pusher":
         frame = obj.get("frame")
@@ -85,7 +111,7 @@ def read_events(stream: IO[str], fmt: str, emotes: EmoteParser, counts: Counts) 
             continue
         try:
             event = parse_line(line, fmt, emotes)
-        except (ValueError, FrameError, KeyError, TypeError):
+        except BAD_LINE_ERRORS:
             counts.bad_lines += 1
             continue
         if event is None:
@@ -112,6 +138,7 @@ def replay(
             counts.messages += 1
         for moment in detector.feed(event):
             counts.moments += 1
+            counts.clips += moment.revision == 0
             out.write(json.dumps(moment.to_dict(), default=str) + "\n")
     return counts
 
@@ -141,13 +168,20 @@ def main(argv: list[str] | None = None) -> int:
                     counts = replay(chat, viewers, detector, args.fmt, sys.stdout)
             else:
                 counts = replay(chat, None, detector, args.fmt, sys.stdout)
+        sys.stdout.flush()  # inside the try: a reader that left shows here at the latest
+    except BrokenPipeError:
+        # The reader left (`| head`). Python's recipe: point stdout at devnull so the flush at
+        # exit cannot raise again, and leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_STATUS
     except OSError as exc:
         print(f"replay: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     elapsed = max(time.perf_counter() - start, 1e-9)
     print(
-        f"replay: {counts.events} events ({counts.messages} messages), {counts.moments} moments, "
-        f"{counts.bad_lines} bad lines, {counts.ignored} ignored, "
+        f"replay: {counts.events} events ({counts.messages} messages), {counts.moments} moments "
+        f"({counts.clips} clips), {counts.bad_lines} bad lines, {counts.ignored} ignored, "
         f"{counts.messages / elapsed:,.0f} msgs/s",
         file=sys.stderr,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from engine.replay import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+CHAT = "App\\Events\\ChatMessageEvent"
 REQUIRED = {"t", "trigger", "triggers", "confidence", "clip_start", "clip_end"}
 
 
@@ -100,11 +102,71 @@ def test_bad_lines_are_counted_never_fatal(tmp_path: Path) -> None:
         json.dumps({"t": 5, "viewers": True}),
         json.dumps({"user": "a", "text": "b"}),
         '{"t": 1, "user": "a", "text": "\\ud800 lone surrogate"',
+        '{"t": NaN, "user": "a", "text": "b"}',
+        '{"t": Infinity, "user": "a", "text": "b"}',
+        '{"t": 1e400, "user": "a", "text": "b"}',
+        '{"t": -5, "user": "a", "text": "b"}',
+        '{"t": 1e12, "user": "a", "text": "b"}',
+        '{"t": ' + "9" * 400 + ', "user": "a", "text": "b"}',
+        '{"t": 1000.5, "viewers": ' + "9" * 400 + "}",
+        json.dumps({"t": 1000.5, "viewers": 10**9}),
+        "[" * 100_000,
+        '{"t": 1000.5, "user": "a", "text": ' + "[" * 100_000 + "}",
     ]
     chat.write_text("\n".join(bad[:4] + good + bad[4:]) + "\n\n", encoding="utf-8")
     moments, err = run_replay(str(chat))
     assert [m["trigger"] for m in moments] == ["keyword"]
     assert f"{len(bad)} bad lines" in err
+    assert "Traceback" not in err
+
+
+def test_bad_pusher_lines_are_counted_never_fatal(tmp_path: Path) -> None:
+    chat = tmp_path / "chat.jsonl"
+    bad = [
+        "[" * 100_000,
+        json.dumps({"t": 1000.0, "frame": "[" * 100_000}),
+        json.dumps({"t": 1000.0, "frame": json.dumps({"event": CHAT, "data": "[" * 100_000})}),
+        '{"t": NaN, "frame": "{}"}',
+        '{"t": 1000.0, "viewers": ' + "9" * 400 + "}",
+    ]
+    chat.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    moments, err = run_replay(str(chat), "--format", "pusher")
+    assert moments == []
+    assert f"{len(bad)} bad lines" in err and "Traceback" not in err
+
+
+def test_summary_counts_clips_besides_moments() -> None:
+    """Upgrades are moments (one stdout line each) but not new clips."""
+    moments, err = run_replay(
+        str(EXAMPLES / "chat.jsonl"), "--viewers", str(EXAMPLES / "viewers.jsonl")
+    )
+    clips = len({m["key"] for m in moments})
+    assert clips < len(moments)
+    assert f"{len(moments)} moments ({clips} clips)" in err
+
+
+def test_a_closed_stdout_is_a_quiet_exit(tmp_path: Path) -> None:
+    """`python -m engine.replay x | head -c 10`: the reader leaving is not a read error."""
+    chat = tmp_path / "chat.jsonl"
+    lines = [
+        json.dumps({"t": 1000 + i * 0.1, "user": f"u{i}", "text": "CLIP IT"}) for i in range(8)
+    ]
+    chat.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first moment is written
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "engine.replay", str(chat)],
+            cwd=ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
 
 
 def test_missing_file_and_bad_config_are_clear(tmp_path: Path) -> None:
