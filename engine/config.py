@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -383,4 +384,17 @@ def load_config(
             raise ConfigError(f"config file {p} must hold a mapping at the top level")
     if environ is not None:
         raw = _merge(raw, env_overrides(environ))
-    return resolve_paths(build(Config, raw))
+    config = build(Config, raw)
+    _check_timezone(config.limits.timezone, "limits.timezone")
+    return resolve_paths(config)
+
+
+def _check_timezone(zone: str, where: str) -> None:
+    """The daily limit's day and the midnight summary need a real IANA zone: refuse a typo here,
+    naming the key, instead of a ZoneInfoNotFoundError traceback from the limiter at start."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{where}: unknown time zone {zone!r} (an IANA name such as UTC or Europe/Berlin)"
+        ) from exc

@@ -78,3 +78,20 @@ def test_overrides_are_typed_like_the_file() -> None:
 def test_bad_overrides_name_the_variable_or_key(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
         load_config(CONFIG, env)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Nope/Zone", "utc", "", "../etc", "/etc/passwd", "Europe", "x" * 300]
+)
+def test_a_bad_timezone_is_a_config_error_naming_the_key(tmp_path: Path, zone: str) -> None:
+    """Not a ZoneInfoNotFoundError traceback from the limiter at bot start or in a replay."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"limits:\n  timezone: '{zone}'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"limits\.timezone: .*time zone"):
+        load_config(cfg)
+    with pytest.raises(ConfigError, match=r"limits\.timezone"):
+        load_config(CONFIG, {"CLIPBOT__LIMITS__TIMEZONE": zone or "''"})
+
+
+def test_a_real_timezone_loads() -> None:
+    assert load_config(CONFIG, {"CLIPBOT__LIMITS__TIMEZONE": "America/New_York"}).limits.timezone

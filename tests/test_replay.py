@@ -190,3 +190,14 @@ def test_missing_file_and_bad_config_are_clear(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "unknown key triggers.keyword.min_cout" in proc.stderr
+
+
+def test_a_bad_timezone_is_refused_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("limits:\n  timezone: Nope/Zone\n", encoding="utf-8")
+    (tmp_path / "x.jsonl").write_text("", encoding="utf-8")
+    assert main([str(tmp_path / "x.jsonl"), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "limits.timezone: unknown time zone 'Nope/Zone'" in err and "Traceback" not in err
