@@ -106,6 +106,13 @@ class ViewerPoller:
                 log.exception("poller %s: event callback failed", self.slug)
         return events
 
+    def assume(self, live: bool) -> None:
+        """Take `live` as the last known state without polling (Kick pushed a live/offline event
+        and the Feed acted on it). The poll stays the authority: if the next one disagrees it
+        emits the transition back, instead of the Feed and the poller each believing their own
+        story (the Feed offline, dropping chat and samples, while the poller thinks it is live)."""
+        self.live = live
+
     def _transition(self, t: float, status: LiveStatus) -> list[ViewerSample | LiveChange]:
         events: list[ViewerSample | LiveChange] = []
         prev = self.latest

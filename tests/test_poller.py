@@ -180,3 +180,17 @@ async def test_with_kick_api_and_fake_kick() -> None:
             await poller.poll_once()
     assert events == [LiveChange(0.0, True), ViewerSample(0.0, 300), LiveChange(0.0, False)]
     assert poller.errors == 1 and "500" in (poller.last_error or "")
+
+
+async def test_a_pushed_state_is_checked_by_the_next_poll() -> None:
+    """The Feed acted on a Pusher live/offline event; when Kick's status disagrees the next
+    poll emits the transition back (the poll is the authority), and agrees silently."""
+    clock = Clock()
+    src = ScriptedStatus(live(100), live(110), live(120), OFFLINE)
+    poller = ViewerPoller(src, "xqc", lambda e: None, clock=clock)
+    await poller.poll_once()
+    poller.assume(False)  # StopStreamBroadcast, yet Kick still says live
+    assert await poller.poll_once() == [LiveChange(1000.0, True), ViewerSample(1000.0, 110)]
+    await poller.poll_once()
+    poller.assume(False)  # a true offline push: the poll agrees, nothing to emit
+    assert await poller.poll_once() == []
