@@ -130,6 +130,7 @@ class ChatClient:
         self._closing: asyncio.Task[None] | None = None
         self._error_code: int | None = None
         self._immediate_ok = False
+        self._refusals = 0  # consecutive 4000-4099 refusals: only the first is an ERROR line
 
     @classmethod
     def from_config(
@@ -302,6 +303,7 @@ class ChatClient:
             # Only a session that got this far counts as healthy enough to reset the backoff.
             self._backoff.reset()
             self._immediate_ok = True
+            self._refusals = 0
         if self.subscribed.issuperset(self.channels):
             self.ready.set()
 
@@ -325,22 +327,37 @@ class ChatClient:
         if code is None or not 4000 <= code <= 4999:
             code = self._error_code
         if code is not None and 4000 <= code <= 4099:
-            log.error(
-                "chat %s: Pusher refused the connection with code %s (%s); not reconnecting "
-                "as is (check kick.pusher_key / pusher_url)",
-                self.chatroom_id,
-                code,
-                outcome.reason or self.stats.last_error,
-            )
-            if self._refused_retry_s is None:
-                raise PusherRefused(code, outcome.reason or self.stats.last_error or "")
-            return self._refused_retry_s
+            return self._refused(code, outcome.reason)
         if code is not None and 4100 <= code <= 4199:
             return max(self._pause_s, self._backoff.next_delay())
         if code is not None and 4200 <= code <= 4299 and self._immediate_ok:
             self._immediate_ok = False  # at once only after a healthy session: no hot loop
             return 0.0
         return self._backoff.next_delay()
+
+    def _refused(self, code: int, reason: str) -> float:
+        """A 4000-4099 refusal: retrying as is cannot help (a wrong app key or cluster), so no
+        normal backoff. One ERROR line names the code and Pusher's words; then either wait
+        `refused_retry_s` (long: an operator has to act, or Kick to fix its side) or, with it
+        unset, raise PusherRefused so the Feed leaves chat off."""
+        frame = self.stats.last_error if self._error_code is not None else None  # this session's
+        words = "; ".join(x for x in dict.fromkeys((reason, frame or "")) if x) or "no reason"
+        self._refusals += 1
+        then = (
+            "not reconnecting (kick.chat_refused_retry_s is null)"
+            if self._refused_retry_s is None
+            else f"trying again in {self._refused_retry_s:.0f} s (kick.chat_refused_retry_s)"
+        )
+        log.log(
+            logging.ERROR if self._refusals == 1 else logging.WARNING,
+            "chat %s: Pusher refused the connection with code %d (%s)%s; check kick.pusher_key "
+            "and kick.pusher_url; %s",
+            self.chatroom_id, code, words,
+            "" if self._refusals == 1 else f", {self._refusals} times in a row", then,
+        )  # fmt: skip
+        if self._refused_retry_s is None:
+            raise PusherRefused(code, words)
+        return self._refused_retry_s
 
     async def _pause(self, delay: float) -> None:
         """The injected sleep, cut short by stop()."""

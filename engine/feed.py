@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.backoff import Backoff
-from engine.chat import ChatClient
+from engine.chat import ChatClient, PusherRefused
 from engine.clipper import Clipper
 from engine.config import Config
 from engine.emotes import EmoteParser
@@ -235,6 +235,12 @@ class Feed:
                 return  # stopped on purpose
             except asyncio.CancelledError:
                 raise
+            except PusherRefused as exc:
+                # Retrying as is cannot help and the client already said so (one ERROR line);
+                # with kick.chat_refused_retry_s null the operator chose to leave chat off.
+                self.status.error = f"{name}: {exc}"
+                log.info("feed %s: %s stays off until the bot restarts", self.slug, name)
+                return
             except Exception as exc:
                 self.status.error = f"{name}: {exc}"
                 delay = backoff.next_delay()
@@ -252,8 +258,13 @@ class Feed:
             else:
                 self.status.offline_messages += 1
             return
-        # Kick's own live/offline push beats the next poll by up to a poll interval.
-        self._set_live(item.event == LIVE_EVENT, self.clock())
+        # Kick's own live/offline push beats the next poll by up to a poll interval; the poll
+        # stays authoritative: told what the push said, the poller emits the change back if
+        # Kick's status still disagrees (a stray or early StopStreamBroadcast).
+        live = item.event == LIVE_EVENT
+        self._set_live(live, self.clock())
+        if self._poller is not None:
+            self._poller.assume(live)
 
     def _on_poll(self, event: ViewerSample | LiveChange) -> None:
         if isinstance(event, LiveChange):

@@ -326,6 +326,24 @@ async def test_refusal_with_long_retry_pauses_then_retries(
     assert h.sleeps.delays == [600]
 
 
+async def test_repeated_refusal_is_one_error_then_long_pauses(
+    pusher: FakePusher,
+    start_client: Callable[..., Awaitable[Harness]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A wrong key is refused on every try: one ERROR with the code and Pusher's words, then
+    only chat_refused_retry_s pauses (never the normal backoff), warnings after the first."""
+    wrong = pusher.url_template.format(key="eb1d5f283081a78b932c")
+    with caplog.at_level(logging.INFO, logger="engine.chat"):
+        h = await start_client(pusher, url=wrong, refused_retry_s=600)
+        await h.sleeps.waiter.wait_for(lambda: len(h.sleeps.delays) >= 3)
+    assert h.sleeps.delays[:3] == [600, 600, 600]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "4001" in errors[0] and "not in this cluster" in errors[0] and "600 s" in errors[0]
+    assert pusher.rejected >= 3
+
+
 async def test_close_4100_reconnects_after_pause(
     pusher: FakePusher, start_client: Callable[..., Awaitable[Harness]]
 ) -> None:
