@@ -20,6 +20,7 @@ import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
+from cogs.review_view import refresh_message
 from engine.daily import daily_summary as render_summary
 from engine.daily import day_of, day_range_utc, tally
 from engine.housekeeping import clean_rejected, clean_segments
@@ -77,7 +78,16 @@ class Maintenance(commands.Cog):
 
     @logged
     async def rejected(self) -> None:
-        await clean_rejected(self.services.clips, self.config, self.clock())
+        report = await clean_rejected(self.services.clips, self.config, self.clock())
+        # Their review messages still offer Approve on a clip without files: re-render them
+        # (best effort; the clips are deleted either way).
+        for clip_id in report.clip_ids:
+            try:
+                row = await self.services.clips.get(clip_id)
+                if row is not None:
+                    await refresh_message(self.bot, row)
+            except Exception:
+                log.warning("clip %s: could not re-render its message", clip_id, exc_info=True)
 
     @logged
     async def check_disk(self) -> None:

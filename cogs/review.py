@@ -11,8 +11,8 @@ posted twice. Without a review channel, or without permission to post there, the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from cogs.review_view import (
     as_posted,
     build_view,
     custom_id,
-    image_of,
+    refresh_message,
     stop_open_modals,
 )
 from cogs.watch import streamer_autocomplete
@@ -60,6 +60,7 @@ def attachment_for(row: Any, limit: int | None) -> tuple[Path | None, str | None
     return thumb, f"{why}: thumbnail only"
 
 
+@app_commands.guild_only()
 class Review(commands.GroupCog, group_name="review"):
     """Clips waiting for review, in bulk."""
 
@@ -267,31 +268,21 @@ class Review(commands.GroupCog, group_name="review"):
         gid = guild_id_of(interaction)
         await safe_send.defer(interaction)
         changed = await app_of(self.bot).bulk_review(gid, action, interaction.user.id, streamer)
-        stale = 0
-        for row in changed:
-            if not await self._refresh(row):
-                stale += 1
+        # The database has changed by now: a message that cannot be re-rendered is counted and
+        # reported, never an error for an action that worked.
+        outcomes = Counter([await refresh_message(self.bot, row) for row in changed])
         verb = "Approved" if action == "approve" else "Rejected"
         text = f"{verb} {len(changed)} clip(s)"
         text += f" of `{streamer.strip().lower()}`." if streamer else "."
-        if stale:
-            text += f" {stale} review message(s) could not be updated (deleted or hidden)."
-        await safe_send.send(interaction, text)
-
-    async def _refresh(self, row: Any) -> bool:
-        """Re-render a clip's message after a bulk action; False when it cannot be reached."""
-        if not row.channel_id or not row.message_id:
-            return False
-        channel = self.bot.get_channel(row.channel_id)
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
-            return False
-        with contextlib.suppress(discord.NotFound, discord.Forbidden):
-            message = await channel.fetch_message(row.message_id)
-            await message.edit(
-                embed=embeds.clip_embed(row, image_url=image_of(message)), view=build_view(row)
+        gone, failed = outcomes["gone"], outcomes["failed"]
+        if gone:
+            text += f" {gone} review message(s) could not be updated (deleted or hidden)."
+        if failed:
+            text += (
+                f" {failed} review message(s) could not be updated because Discord refused the "
+                "edit; their new status is saved and shows at the next click."
             )
-            return True
-        return False
+        await safe_send.send(interaction, text)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -122,6 +122,31 @@ def image_of(message: discord.Message | None) -> str | None:
     return url
 
 
+async def refresh_message(client: discord.Client, row: Any) -> str:
+    """Re-render a clip's review message from its row, best effort.
+
+    Returns "updated"; "gone" when the message cannot be reached (never posted, deleted,
+    channel hidden: 404/403); "failed" for any other refusal (logged), e.g. Discord's 30046
+    on edits of old messages. Never raises for Discord's answers: callers have already
+    changed the database and must not report that as a failure.
+    """
+    if not row.channel_id or not row.message_id:
+        return "gone"
+    channel = client.get_channel(row.channel_id)
+    if not isinstance(channel, discord.TextChannel | discord.Thread):
+        return "gone"
+    try:
+        message = await channel.fetch_message(row.message_id)
+        embed = embeds.clip_embed(row, image_url=image_of(message))
+        await message.edit(embed=embed, view=build_view(row))
+    except (discord.NotFound, discord.Forbidden):
+        return "gone"
+    except discord.HTTPException as exc:
+        log.warning("clip %s: could not update its review message: %s", row.id, exc)
+        return "failed"
+    return "updated"
+
+
 def loser_text(clip: Any) -> str:
     return f"Nothing changed: this clip is already {embeds.status_line(clip)}."
 

@@ -3,6 +3,7 @@ actions whose message edits partly fail, and messages of clips the cleanup delet
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -50,3 +51,59 @@ async def test_a_dismissed_rename_modal_times_out_with_its_token(
     submit = await h.fake.inject_modal_submit(second, {RENAME_INPUT: "Fresh title"})
     assert (await submit.response()).type == 7
     assert (await h.app.clips.get(clip_id)).title == "Fresh title"  # type: ignore[union-attr]
+
+
+def fields(msg: Message) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in msg.embeds[0]["fields"]}
+
+
+async def test_bulk_review_counts_messages_it_could_not_update(harness: BotHarness) -> None:
+    """The database changed for all three; one message was deleted, Discord refused the edit of
+    another (30046): the reviewer reads the totals, not an error."""
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    posted = [await posted_clip(h) for _ in range(3)]
+    (_, ok_msg), (_, deleted_msg), (_, refused_msg) = posted
+    h.fake.delete_message(deleted_msg)
+    h.fake.fail_next(
+        "PATCH",
+        rf"/messages/{refused_msg.id}$",
+        400,
+        30046,
+        "Maximum number of edits to messages older than 1 hour reached. Try again later",
+    )
+    done = await h.answer(cast.reviewer, "review", subcommand="approve_all")
+    assert done.ephemeral and done.content.startswith("Approved 3 clip(s).")
+    assert "1 review message(s) could not be updated (deleted or hidden)" in done.content
+    assert "1 review message(s) could not be updated because Discord refused" in done.content
+    for clip_id, _msg in posted:
+        assert (await h.app.clips.get(clip_id)).status == "approved"  # type: ignore[union-attr]
+    assert fields(ok_msg)["Status"].startswith("✅ approved")
+    assert fields(refused_msg)["Status"] == "waiting for review"
+    assert [e.code for e in h.fake.errors if e.method == "PATCH"] == [30046]
+
+
+async def test_every_command_is_guild_only(harness: BotHarness) -> None:
+    synced = harness.fake.commands_for(harness.cast.guild)
+    assert {c["name"] for c in synced} >= {"review", "stats", "watch", "thresholds", "alerts"}
+    assert [c["name"] for c in synced if c.get("dm_permission") is not False] == []
+    assert [c["name"] for c in synced if c.get("contexts") not in (None, [0])] == []
+
+
+async def test_cleanup_of_rejected_clips_re_renders_their_messages(harness: BotHarness) -> None:
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    clip_id, msg = await posted_clip(h, preview=None)  # the thumbnail is the embed's image
+    click = await h.fake.inject_button(msg, f"clip:reject:{clip_id}", cast.reviewer)
+    assert (await click.response()).type == 7
+    long_ago = datetime.now(UTC) - timedelta(hours=h.config.scheduler.rejected_grace_h + 1)
+    await h.app.clips.transition(clip_id, None, reviewed_at=long_ago.isoformat())
+    cog: Any = h.bot.get_cog("Maintenance")  # type: ignore[union-attr]
+    await cog.rejected()
+    assert (await h.app.clips.get(clip_id)).status == "deleted"  # type: ignore[union-attr]
+    assert fields(msg)["Status"].startswith("🗑️ deleted (files removed)")
+    assert "files removed by the cleanup" in fields(msg)["Note"]
+    assert {c["custom_id"] for r in msg.components for c in r["components"] if c["disabled"]} == {
+        f"clip:{a}:{clip_id}" for a in ("approve", "reject", "favorite", "rename", "delete")
+    }
+    assert msg.embeds[0]["image"]["url"] == f"attachment://xqc-{clip_id}.jpg"

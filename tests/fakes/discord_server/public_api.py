@@ -20,7 +20,14 @@ from .commands import CommandStore
 from .gateway import GUILD_MEMBERS, Gateway
 from .interactions import Injector
 from .messages import Message
-from .records import CommandSync, InteractionRecord, MessageEdit, Notifier, ScriptedRateLimit
+from .records import (
+    CommandSync,
+    InteractionRecord,
+    MessageEdit,
+    Notifier,
+    ScriptedError,
+    ScriptedRateLimit,
+)
 from .state import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -51,6 +58,7 @@ class PublicApi:
     _injector: Injector
 
     rate_limits: list[ScriptedRateLimit]
+    scripted_errors: list[ScriptedError]
 
     def rate_limit_next(
         self, method: str, path: str, *, retry_after: float = 0.3, count: int = 1
@@ -58,6 +66,15 @@ class PublicApi:
         """Answer the next `count` `method` requests whose path matches the regex `path` with
         Discord's 429, e.g. ``rate_limit_next("POST", r"/channels/\\d+/messages$")``."""
         self.rate_limits.append(ScriptedRateLimit(method, re.compile(path), retry_after, count))
+
+    def fail_next(
+        self, method: str, path: str, status: int, code: int, message: str, *, count: int = 1
+    ) -> None:
+        """Answer the next `count` matching requests with a Discord error, e.g. 400 / 30046
+        ("Maximum number of edits to messages older than 1 hour reached")."""
+        self.scripted_errors.append(
+            ScriptedError(method, re.compile(path), status, code, message, count)
+        )
 
     def notify(self) -> None:  # provided by FakeDiscord
         raise NotImplementedError

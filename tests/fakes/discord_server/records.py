@@ -215,3 +215,15 @@ class ScriptedRateLimit:
     path: re.Pattern[str]
     retry_after: float
     count: int
+
+
+@dataclass
+class ScriptedError:
+    """The next `count` requests of `method` whose path matches `path` get this error."""
+
+    method: str
+    path: re.Pattern[str]
+    status: int
+    code: int
+    message: str
+    count: int

@@ -172,7 +172,7 @@ class RestApi:
 
     def _message(self, request: web.Request, channel: Channel) -> Message:
         msg = self.fake.find_message(int(request.match_info["message"]))
-        if msg is None or msg.channel_id != channel.id or msg.ephemeral:
+        if msg is None or msg.deleted or msg.channel_id != channel.id or msg.ephemeral:
             raise unknown("Message")
         return msg
 

@@ -42,6 +42,7 @@ from .records import (
     MessageEdit,
     Notifier,
     RecordedRequest,
+    ScriptedError,
     ScriptedRateLimit,
 )
 from .responses import InteractionApi
@@ -111,6 +112,7 @@ class FakeDiscord(PublicApi):
         self.unhandled: list[RecordedRequest] = []
         self.errors: list[ApiError] = []
         self.rate_limits: list[ScriptedRateLimit] = []
+        self.scripted_errors: list[ScriptedError] = []
         self.internal_errors: list[str] = []
         self.messages: list[Message] = []
         self.edits: list[MessageEdit] = []
@@ -225,11 +227,16 @@ class FakeDiscord(PublicApi):
         return response
 
     def _take_rate_limit(self, method: str, path: str) -> None:
-        """Raise the first scripted 429 that matches this request (see rate_limit_next)."""
+        """Raise the first scripted 429 or error that matches this request (rate_limit_next,
+        fail_next)."""
         for limit in self.rate_limits:
             if limit.count > 0 and limit.method == method and limit.path.search(path):
                 limit.count -= 1
                 raise RateLimited(limit.retry_after, f"fake-{id(limit):x}")
+        for err in self.scripted_errors:
+            if err.count > 0 and err.method == method and err.path.search(path):
+                err.count -= 1
+                raise ApiException(err.status, err.code, err.message)
 
     async def _unhandled(self, request: web.Request) -> web.Response:
         self.unhandled.append(self.requests[-1])
