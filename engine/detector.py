@@ -27,7 +27,9 @@ How a decision is made:
 3. if a clip is still open (now <= its clip_end), the fire upgrades it: same key, higher
    revision, triggers merged, confidence raised, end extended to now + after but never past
    clip_start + max_length_s. No second, overlapping clip is made;
-4. otherwise the rate limiter (engine.triggers.limiter) decides whether a new clip starts.
+4. otherwise the rate limiter (engine.triggers.limiter) decides whether a new clip starts. The
+   previous clip's window is closed, so it may already be cut: it is not reopened, and the new
+   clip starts at now - before, but never before the previous clip's end. Clips never overlap.
 Confidence is the trigger's or combo's, plus up to `excitement.boost` from chat's excitement.
 """
 
@@ -339,13 +341,17 @@ class Detector:
             return None
         self.limiter.record_clip([kind, *active], now)
         cfg = self.config.clips
+        start = now - cfg.before_s
+        prev = self._open
+        if prev is not None and prev.clip_end > start:
+            start = prev.clip_end
         moment = Moment(
             t=now,
             streamer=self.streamer,
             trigger=kind,
             triggers=tuple(sorted(active)),
             confidence=self._confidence(base, now),
-            clip_start=now - cfg.before_s,
+            clip_start=start,
             clip_end=now + cfg.after_s,
             details=self._moment_details(active, base, now),
             key=f"{self.streamer}-{int(now * 1000)}",

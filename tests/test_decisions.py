@@ -196,3 +196,50 @@ def test_disabled_trigger_never_fires(config: Config) -> None:
     cfg = with_config(config, triggers={"keyword.enabled": False})
     s = Script(Detector("s", cfg))
     assert s.burst(T0, 30, KEYWORD_BURST) == []
+
+
+def test_a_combo_after_the_clip_closed_starts_where_it_ended(config: Config) -> None:
+    """Keyword at T0, keyword again at T0+26 (cooldown) and an emote flood at T0+27: the combo
+    is a new clip (the first may already be cut), but it starts at the first clip's end instead
+    of 20 s before the moment, 18 s inside the first clip."""
+    s = Script(Detector("s", config))
+    first = s.burst(T0, 8, KEYWORD_BURST, prefix="a")[0]
+    assert s.burst(T0 + 26, 8, KEYWORD_BURST, prefix="b") == []
+    out = s.burst(T0 + 27, 15, EMOTE_BURST, prefix="e")
+    assert [(m.trigger, m.revision) for m in out] == [("hype_moment", 0)]
+    assert out[0].key != first.key
+    assert out[0].clip_start == first.clip_end
+    assert out[0].clip_end == pytest.approx(out[0].t + 25)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_clips_never_overlap(config: Config, seed: int) -> None:
+    """Random bursts of every trigger for half an hour, with short cooldowns so clips crowd."""
+    import random
+
+    rng = random.Random(seed)
+    cfg = fast_limits(config, clip_cooldown_s=5.0, default_cooldown_s=5.0)
+    cfg = with_config(
+        cfg,
+        limits={
+            f"cooldowns_s.{n}": 5.0 for n in ("keyword", "emote_flood", "viewer_spike", "combo")
+        },
+    )
+    s = Script(Detector("s", cfg))
+    for i in range(6):
+        s.viewers(T0 - 60 + 10 * i, 1000)
+    t = T0
+    while t < T0 + 1800:
+        kind = rng.choice(("keyword", "emote", "viewers", "quiet"))
+        if kind == "keyword":
+            s.burst(t, 8, KEYWORD_BURST, prefix=f"k{t}-")
+        elif kind == "emote":
+            s.burst(t, 15, EMOTE_BURST, prefix=f"e{t}-")
+        elif kind == "viewers":
+            s.viewers(t, rng.choice((1000, 4000)))
+        t += rng.uniform(1, 30)
+    last = {m.key: m for m in s.moments}  # each clip's final revision
+    clips = sorted(last.values(), key=lambda m: m.clip_start)
+    assert len(clips) >= 5
+    for a, b in zip(clips, clips[1:], strict=False):
+        assert b.clip_start >= a.clip_end, (a, b)
