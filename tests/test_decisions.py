@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -215,8 +217,6 @@ def test_a_combo_after_the_clip_closed_starts_where_it_ended(config: Config) -> 
 @pytest.mark.parametrize("seed", range(8))
 def test_clips_never_overlap(config: Config, seed: int) -> None:
     """Random bursts of every trigger for half an hour, with short cooldowns so clips crowd."""
-    import random
-
     rng = random.Random(seed)
     cfg = fast_limits(config, clip_cooldown_s=5.0, default_cooldown_s=5.0)
     cfg = with_config(
@@ -241,5 +241,5 @@ def test_clips_never_overlap(config: Config, seed: int) -> None:
     last = {m.key: m for m in s.moments}  # each clip's final revision
     clips = sorted(last.values(), key=lambda m: m.clip_start)
     assert len(clips) >= 5
-    for a, b in zip(clips, clips[1:], strict=False):
+    for a, b in itertools.pairwise(clips):
         assert b.clip_start >= a.clip_end, (a, b)
