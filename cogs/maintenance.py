@@ -124,8 +124,12 @@ class Maintenance(commands.Cog):
         start, end = day_range_utc(yesterday, tz)
         await self.services.app.save_states()
         rows = await self.services.clips.created_between(start, end)
-        for guild_id, days in tally(rows).items():
-            await self.tell(guild_id, render_summary(yesterday, days, tz))
+        tallied = tally(rows)
+        # A quiet day is news too: every guild that watches someone hears from the bot, not
+        # only those with clip rows (tell() skips guilds without a review channel).
+        watching = {row.guild_id for row in await self.services.watches.all()}
+        for guild_id in sorted(watching | set(tallied)):
+            await self.tell(guild_id, render_summary(yesterday, tallied.get(guild_id, []), tz))
 
     async def tell_all(self, text: str) -> None:
         guilds = {gid for gid, _ in self.services.hub.watches}

@@ -83,3 +83,17 @@ async def test_feeds_started_while_the_disk_is_low_do_not_record(harness: BotHar
     await cog.check_disk()
     assert not feed.recording_paused
     await h.fake.wait_for(lambda: feed.recorder.running)
+
+
+async def test_a_quiet_day_gets_its_summary_too(harness: BotHarness) -> None:
+    h = harness
+    await h.setup_review()
+    h.kick.add_channel("sleepy", live=False)
+    await h.answer(h.cast.reviewer, "watch", {"streamer": "sleepy"})
+    cog: Any = h.bot.get_cog("Maintenance")  # type: ignore[union-attr]
+    midnight = next_midnight(datetime.now(UTC), "UTC").timestamp()
+    cog.clock = lambda: midnight + 5
+    before = len(h.review_messages())
+    await cog.midnight()
+    (summary,) = h.review_messages()[before:]
+    assert "Daily clip summary for" in summary.content and "No clips today." in summary.content
