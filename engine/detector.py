@@ -31,6 +31,10 @@ How a decision is made:
    previous clip's window is closed, so it may already be cut: it is not reopened, and the new
    clip starts at now - before, but never before the previous clip's end. Clips never overlap.
 Confidence is the trigger's or combo's, plus up to `excitement.boost` from chat's excitement.
+
+Abuse resistance does not depend on which triggers are on: chat_velocity's per-user and copypasta
+caps decide whether a line counts (for the sample lines and excitement) even when chat_velocity
+itself is disabled; keyword and emote_flood count each user once per window on their own.
 """
 
 from __future__ import annotations
@@ -228,11 +232,11 @@ class Detector:
         ):
             return []
         fires: list[Fire] | None = None
-        counted = True
-        if self._velocity_on:
-            counted, fire = self.velocity.on_message(t, user, text)
-            if fire is not None:
-                fires = [fire]
+        # Always run: its per-user and copypasta caps decide whether the line counts at all
+        # (samples, excitement), whichever triggers are on; only its fire needs it enabled.
+        counted, fire = self.velocity.on_message(t, user, text)
+        if fire is not None and self._velocity_on:
+            fires = [fire]
         if counted:
             self._samples.append((t, user, text))
             if self._excitement_on:

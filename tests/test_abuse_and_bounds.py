@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from chatscript import T0, Script
+from chatscript import T0, Script, with_config
 
 from engine.config import Config
 from engine.detector import Detector
@@ -119,3 +119,21 @@ def test_emote_parsing(config: Config) -> None:
     msg = d.message(T0, "u", "no way [emote:37226:KEKW] KEKW kekw LUL [emote:37221:EZ]")
     assert isinstance(msg, ChatMessage)
     assert msg.emotes == ("KEKW", "KEKW", "LUL", "EZ")
+
+
+def _without_velocity(config: Config) -> Config:
+    return with_config(config, triggers={"chat_velocity.enabled": False})
+
+
+def test_a_single_spammer_makes_no_moment_without_velocity(config: Config) -> None:
+    """The per-user cap is abuse resistance for every trigger, not part of chat_velocity."""
+    s = Script(Detector("s", _without_velocity(config)))
+    for i in range(40):
+        s.say(T0 + i * 0.2, "spammer", "LMAOOOO KEKW!!!")
+    assert s.moments == []
+
+
+def test_an_excited_copypasta_swarm_makes_no_moment_without_velocity(config: Config) -> None:
+    pasta = "LMAOOOO KEKW!!! THIS IS THE BEST STREAM ON KICK NOBODY CAN TELL ME OTHERWISE!!!"
+    s = Script(Detector("s", _without_velocity(config)))
+    assert s.burst(T0, 60, pasta, span=5) == []

@@ -13,7 +13,9 @@ Abuse resistance, so no single source makes a moment:
 - a long text (>= `copypasta_min_len` chars, emote tokens aside) counts at most
   `copypasta_cap` times per window, however many accounts paste it, so copypasta and bot
   swarms stay near the baseline.
-Only counted messages feed the baseline too, so spam cannot inflate it either.
+Only counted messages feed the baseline too, so spam cannot inflate it either. The Detector runs
+this gate on every line even with chat_velocity disabled, because excitement and the reviewer's
+sample lines read only counted lines.
 
 Seconds without chat count as zeros in the baseline, up to `MAX_IDLE_S` in a row; a longer gap
 is a discontinuity (see MAX_IDLE_S) and leaves the baseline as it was.
