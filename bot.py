@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,10 @@ COGS = (
 )
 
 
+class StartupError(Exception):
+    """A setup problem the operator must fix (exit 2, one line): not a bug, no traceback."""
+
+
 @dataclass
 class Services:
     """Everything the cogs use, built once and closed in reverse order."""
@@ -87,7 +92,13 @@ async def build_services(
 ) -> Services:
     """Open storage and wire the engine; nothing touches Discord or starts a feed yet."""
     st = config.storage
-    db = await Database.open(st.database)
+    try:
+        db = await Database.open(st.database)
+    except (OSError, sqlite3.Error) as exc:
+        raise StartupError(
+            f"cannot open the database {st.database} ({type(exc).__name__}: {exc}); check "
+            "storage.database / storage.data_dir and that the folder is writable by this user"
+        ) from exc
     settings, watches, clips = SettingsRepo(db), WatchRepo(db), ClipRepo(db)
     kick = KickApi(
         config.kick,
@@ -177,7 +188,17 @@ class ClipBot(commands.Bot):
             for gid in guilds:
                 guild = discord.Object(id=gid)
                 self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
+                try:
+                    await self.tree.sync(guild=guild)
+                except discord.Forbidden as exc:  # 50001: not in that guild (a typo, kicked)
+                    log.error(
+                        "cannot register slash commands in guild %s (%s %s): the bot is not in "
+                        "it or was invited without the applications.commands scope; fix "
+                        "discord.sync_guilds or invite the bot there. Other guilds carry on.",
+                        gid,
+                        exc.code,
+                        exc.text,
+                    )
         else:
             await self.tree.sync()
         log.info("ready: %d watches restored", len(self.app.hub.watches))
@@ -229,11 +250,15 @@ async def wait_for_discord(
 
 async def run(config: Config, token: str) -> int:
     point_discord_at(config)
-    services = await build_services(
-        config,
-        kick_client_id=os.environ.get("KICK_CLIENT_ID") or None,
-        kick_client_secret=os.environ.get("KICK_CLIENT_SECRET") or None,
-    )
+    try:
+        services = await build_services(
+            config,
+            kick_client_id=os.environ.get("KICK_CLIENT_ID") or None,
+            kick_client_secret=os.environ.get("KICK_CLIENT_SECRET") or None,
+        )
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 2
     bot = ClipBot(services)
     loop = asyncio.get_running_loop()
     closing: list[asyncio.Task[None]] = []

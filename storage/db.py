@@ -47,13 +47,19 @@ class Database:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(p, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn, p)
-        await db.migrate()
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            db = cls(conn, p)
+            await db.migrate()
+        except BaseException:
+            # Not a database, locked, unreadable: close the connection's thread, or the
+            # process that reports the problem would hang on it at exit.
+            await conn.close()
+            raise
         return db
 
     async def version(self) -> int:

@@ -44,6 +44,25 @@ def test_bad_config_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     assert "clips.before_s: expected a number" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_database_that_cannot_be_opened_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "clipbot.sqlite3").write_bytes(b"this is not a database, it is a text file " * 100)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")], cwd=tmp_path,
+        env=bot_env(
+            DISCORD_TOKEN="x", CLIPBOT__STORAGE__DATA_DIR=str(data),
+            CLIPBOT__DISCORD__API_BASE="http://127.0.0.1:9/api/v10",
+        ),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if "database" in ln]
+    assert "cannot open the database" in line and "clipbot.sqlite3" in line
+    assert "DatabaseError: file is not a database" in line
+
+
 async def bot_health(cfg: Path, data: Path) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "bot.py", "--config", str(cfg), "--health", cwd=ROOT,
