@@ -61,6 +61,12 @@ class StartupError(Exception):
     """A setup problem the operator must fix (exit 2, one line): not a bug, no traceback."""
 
 
+#: SIGTERM to exit: Docker (and systemd's default) kill 10 s after the signal.
+SHUTDOWN_DEADLINE_S = 9.0
+#: Of that, kept for closing the database and the gateway, whatever overran before.
+CLOSE_RESERVE_S = 1.0
+
+
 @dataclass
 class Services:
     """Everything the cogs use, built once and closed in reverse order."""
@@ -78,9 +84,20 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
+        await self.stop_work()
+        await self.close_io()
+
+    async def stop_work(self) -> None:
+        """Feeds, recorders, moments in flight, clip jobs: what can take seconds."""
         await self.app.stop()
-        await self.kick.aclose()
-        await self.db.close()
+
+    async def close_io(self) -> None:
+        """Sockets and the database: quick, and always done (aiosqlite's thread would keep
+        the process alive)."""
+        try:
+            await self.kick.aclose()
+        finally:
+            await self.db.close()
 
 
 async def build_services(
@@ -178,6 +195,8 @@ class ClipBot(commands.Bot):
         self.services = services
         self.app = services.app
         self.config = services.config
+        self.shutdown_deadline_s = SHUTDOWN_DEADLINE_S
+        self._shutting_down = False
 
     async def setup_hook(self) -> None:
         for ext in COGS:
@@ -204,15 +223,46 @@ class ClipBot(commands.Bot):
         log.info("ready: %d watches restored", len(self.app.hub.watches))
 
     async def close(self) -> None:
-        try:
-            # Cogs first: their background work (posting, scheduled jobs) stops while storage
-            # is still open, instead of failing on a closed database during shutdown.
+        """Stop within `shutdown_deadline_s` whatever hangs (Docker kills 10 s after SIGTERM).
+
+        Cogs first: their background work (posting, scheduled jobs) stops while storage is
+        still open. Then feeds, recorders and clip jobs. If that overruns its budget, what was
+        still running is logged and the rest is abandoned; the database and the gateway are
+        closed either way (CLOSE_RESERVE_S is kept for them).
+        """
+        if self._shutting_down:
+            return await super().close()
+        self._shutting_down = True
+        step = ["unloading the cogs"]
+
+        async def stop_work() -> None:
             for ext in tuple(self.extensions):
+                step[0] = f"unloading {ext}"
                 try:
                     await self.unload_extension(ext)
                 except Exception:
                     log.exception("unloading %s failed", ext)
-            await self.services.close()
+            step[0] = "stopping feeds, recorders and clip jobs"
+            await self.services.stop_work()
+
+        budget = max(0.1, self.shutdown_deadline_s - CLOSE_RESERVE_S)
+        try:
+            await asyncio.wait_for(stop_work(), budget)
+        except TimeoutError:
+            me = asyncio.current_task()
+            running = sorted(t.get_name() for t in asyncio.all_tasks() if t is not me)
+            log.error(
+                "shutdown: gave up after %.1f s while %s; still running: %s",
+                budget,
+                step[0],
+                ", ".join(running[:20]) or "nothing",
+            )
+        except Exception:
+            log.exception("shutdown: %s failed", step[0])
+        try:
+            await asyncio.wait_for(self.services.close_io(), CLOSE_RESERVE_S)
+        except Exception:
+            log.exception("shutdown: closing storage and the Kick client failed")
         finally:
             await super().close()
 

@@ -120,9 +120,14 @@ class App:
         await self.pipeline.resume()
 
     async def stop(self) -> None:
-        await self.save_states()
-        await self.pipeline.close()
+        """Hub first, pipeline second: closing the hub drains the moments already handed to
+        the App, and each of them still needs an open pipeline to be stored. The pipeline then
+        cancels its jobs (rows stay detected/cutting and resume on the next start)."""
+        watches = dict(self.hub.watches)
         await self.hub.close()
+        await self.pipeline.close()
+        for (guild_id, streamer), watch in watches.items():  # after the drained moments
+            await self.watches.save_state(guild_id, streamer, watch.detector.to_state())
 
     async def save_states(self) -> None:
         for (guild_id, streamer), watch in list(self.hub.watches.items()):

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from engine.events import Moment
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness
@@ -59,3 +62,59 @@ async def test_a_sync_guild_the_bot_is_not_in_is_one_line_not_a_crash(
     assert len(lines) == 1 and lines[0].exc_info is None
     answer = await h.answer(cast.plain, "stats")  # the bot works in the guild it is in
     assert "watches nobody yet" in answer.content
+
+
+async def test_moments_in_flight_at_shutdown_are_stored_before_the_pipeline_closes(
+    harness: BotHarness,
+) -> None:
+    """A moment handed over just before SIGTERM: the hub drains it into a still-open pipeline,
+    which then cancels the clip's job; the clip stays `detected` and resumes on the next start
+    (before, the job started after the pipeline had closed and outlived the bot)."""
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    h.kick.add_channel("inflight", live=False)
+    await h.answer(cast.reviewer, "watch", {"streamer": "inflight"})
+    watch: Any = h.app.hub.get(cast.guild.id, "inflight")
+    app = h.app
+    on_moment = app.on_moment
+
+    async def slow_on_moment(guild_id: int, moment: Moment) -> None:
+        await asyncio.sleep(0.3)  # still on its way when the bot is told to stop
+        await on_moment(guild_id, moment)
+
+    app.on_moment = slow_on_moment  # type: ignore[method-assign]
+    t = time.time()
+    moment = Moment(t, "inflight", "keyword", ("keyword",), 0.9, t - 20, t + 60, {}, "late-1", 0)
+    task = asyncio.get_running_loop().create_task(watch._deliver(moment))
+    watch._pending.add(task)
+    await h.stop()  # the harness fails the test on tasks left running
+    await h.start()
+    (row,) = await h.app.clips.with_status("detected", "cutting")
+    assert row.moment_key == "late-1"
+
+
+async def test_shutdown_has_a_deadline_and_says_what_was_still_running(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    h.kick.add_channel("stuck", live=False)
+    await h.answer(cast.reviewer, "watch", {"streamer": "stuck"})
+    feed: Any = h.services.hub.feeds["stuck"]
+    really_stop = feed.stop
+
+    async def never_stops() -> None:
+        await asyncio.sleep(3600)
+
+    feed.stop = never_stops
+    h.bot.shutdown_deadline_s = 1.5  # type: ignore[union-attr]
+    h.expect_error("shutdown: gave up after")
+    db = h.services.db
+    started = time.monotonic()
+    await h.stop()
+    assert time.monotonic() - started < 2.5
+    (line,) = [r.getMessage() for r in caplog.records if "gave up" in r.getMessage()]
+    assert "while stopping feeds, recorders and clip jobs" in line and "still running:" in line
+    with pytest.raises(ValueError):  # closed even though the feed never stopped
+        await db.fetchone("SELECT 1")
+    await really_stop()  # what the end of the process does to it in production
