@@ -170,8 +170,11 @@ class Feed:
             task.cancel()
         await asyncio.gather(*tasks, *self._side, return_exceptions=True)
         self._side.clear()
-        await self.recorder.stop()
+        # The lock _sync_recorder holds: a pause_recording() racing this stop cannot start the
+        # recorder again behind it (live is False first, so one waiting for the lock stops it).
         self.status.live = False
+        async with self._rec_lock:
+            await self.recorder.stop()
         self.status.chat_connected = False
 
     async def pause_recording(self, paused: bool) -> None:

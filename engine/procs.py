@@ -13,6 +13,9 @@
   beyond the call), which is the accepted use. The signal is tied to the forking *thread*: start
   children from the event loop's thread (asyncio does).
 - Every live child is tracked; an ``atexit`` hook kills what a caller forgot to stop.
+- A child's pipes are read with :func:`read_lines`, never ``async for line in stream``: asyncio's
+  line reader raises ValueError on a line over its 64 KiB limit (streamlink with Chromium can
+  print one), the reader ends, nobody drains the pipe, and the child blocks once it is full.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+_CHUNK = 64 * 1024
+MAX_LINE = 16 * 1024  # longer lines are cut here: the head is all a log tail or a parser needs
 _live: dict[int, asyncio.subprocess.Process] = {}
 
 try:
@@ -147,7 +152,7 @@ async def run_to_end(
 
     async def drain() -> None:
         assert proc.stderr is not None
-        async for raw in proc.stderr:
+        async for raw in read_lines(proc.stderr):
             if line := raw.decode("utf-8", "replace").rstrip():
                 tail.append(line)
 
@@ -161,6 +166,31 @@ async def run_to_end(
         await stop_process(proc, 2.0)  # reaps; stops it first if it timed out or we were cancelled
         await reader
     return (None if timed_out else proc.returncode), list(tail)
+
+
+async def read_lines(
+    stream: asyncio.StreamReader, max_line: int = MAX_LINE
+) -> AsyncIterator[bytes]:
+    """The lines of a child's pipe (newline kept), read in chunks until EOF: a line longer than
+    ``max_line`` yields its head and the rest is skipped, so the pipe is always drained."""
+    buf = bytearray()
+    skipping = False  # inside an overlong line whose head was already yielded
+    while chunk := await stream.read(_CHUNK):
+        buf += chunk
+        start = 0
+        while (nl := buf.find(b"\n", start)) >= 0:
+            if not skipping:
+                yield bytes(buf[start : min(nl + 1, start + max_line)])
+            skipping = False
+            start = nl + 1
+        del buf[:start]
+        if len(buf) > max_line:
+            if not skipping:
+                yield bytes(buf[:max_line])
+            skipping = True
+            buf.clear()
+    if buf and not skipping:
+        yield bytes(buf)
 
 
 def live_pids() -> list[int]:

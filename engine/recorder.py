@@ -24,6 +24,12 @@ default) is how far behind live a (re)start joins, which is also why a quick res
 the previous run instead of leaving a hole (the index trims the overlap).
 
 Child processes are started by engine.procs: own process group, SIGTERM on parent death, reaped.
+Their pipes are drained to EOF whatever they print (engine.procs.read_lines). A stall watchdog
+restarts a run that indexed no segment for ``stall_timeout_s`` (default 3 segments + 10 s) while
+both processes live on: a wedged child, or data that flows but makes no files, would otherwise
+record nothing until someone looked. Restart pauses are jittered (engine.backoff, never below
+half the cap) so ten recorders that lost the same CDN do not come back in lockstep.
+start() and stop() hold one lock: a start during a stop waits for it instead of racing it.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
+import random
 import signal
 import time
 from collections import deque
@@ -39,9 +45,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.backoff import Backoff
 from engine.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
 from engine.media_probe import packet_span
-from engine.procs import reap, start_process, stop_process
+from engine.procs import read_lines, reap, start_process, stop_process
+from engine.recorder_cmd import SLUG_RE, ffmpeg_argv, quality_args, streamlink_argv, validate_slug
 from engine.segments import (
     Segment,
     SegmentIndex,
@@ -52,36 +60,7 @@ from engine.segments import (
 
 log = logging.getLogger(__name__)
 
-SLUG_RE = re.compile(r"^[a-z0-9_-]{1,25}$")
-_RENDITION_RE = re.compile(r"^[a-z0-9_]{1,20}$")
-_HEIGHT_RE = re.compile(r"^(\d{3,4})p(\d{2})?$")
-PREVIEW_MIN_HEIGHT = 360
-
-
-def validate_slug(slug: str) -> str:
-    """The slug goes into a URL and a path: only Kick's alphabet, nothing else gets through."""
-    if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
-        raise ValueError(f"invalid streamer slug: {slug!r}")
-    return slug
-
-
-def quality_args(rendition: str) -> list[str]:
-    """streamlink arguments selecting ``rendition``; the quality (positional) comes last.
-
-    ``best``/``worst`` pass through. ``480p`` becomes ``480p,480p60,worst,worst-unfiltered`` with
-    ``--stream-sorting-excludes <360p``: the exact rendition if the channel has it, else the
-    lowest one at or above 360p (``worst`` after the exclusion), else whatever is lowest.
-    """
-    if not _RENDITION_RE.fullmatch(rendition):
-        raise ValueError(f"invalid rendition name: {rendition!r}")
-    m = _HEIGHT_RE.fullmatch(rendition)
-    if not m:
-        return [rendition]
-    height = int(m[1])
-    floor = min(height, PREVIEW_MIN_HEIGHT)
-    names = [rendition] if m[2] else [f"{height}p", f"{height}p60"]
-    quality = ",".join([*names, "worst", "worst-unfiltered"])
-    return ["--stream-sorting-excludes", f"<{floor}p", quality]
+__all__ = ["SLUG_RE", "Recorder", "quality_args", "validate_slug"]
 
 
 @dataclass
@@ -96,6 +75,8 @@ class _Run:
     listed: set[str] = field(default_factory=set)
     sl_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
     ff_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    progress: float = 0.0  # monotonic time of the start, then of the last indexed segment
+    stalled: bool = False
 
 
 class Recorder:
@@ -126,6 +107,9 @@ class Recorder:
         streamlink: Sequence[str] | None = None,
         streamlink_args: Sequence[str] = (),
         on_segment: Callable[[Segment], None] | None = None,
+        stall_timeout_s: float | None = None,
+        rand: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.slug = validate_slug(slug)
         if not renditions:
@@ -148,10 +132,17 @@ class Recorder:
         self._streamlink = list(streamlink) if streamlink else streamlink_cmd()
         self._streamlink_args = list(streamlink_args)
         self._on_segment = on_segment
+        self.stall_timeout_s = (
+            stall_timeout_s if stall_timeout_s is not None else 3 * segment_s + 10.0
+        )
+        self._rand = rand
+        self._monotonic = monotonic
+        self._lock = asyncio.Lock()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._runs: dict[str, _Run] = {}
         self._stop_evt = asyncio.Event()
         self.restarts: dict[str, int] = dict.fromkeys(self.renditions, 0)
+        self.stalls: dict[str, int] = dict.fromkeys(self.renditions, 0)
         self.state: dict[str, str] = dict.fromkeys(self.renditions, "stopped")
         self.last_error: dict[str, str] = {}
 
@@ -164,26 +155,34 @@ class Recorder:
         return bool(self._tasks) and not self._stop_evt.is_set()
 
     async def start(self) -> None:
-        """Start every rendition's supervisor (no-op when already running)."""
-        if self.running:
-            return
-        self._stop_evt = asyncio.Event()
-        for r in self.renditions:
-            self.dir_for(r).mkdir(parents=True, exist_ok=True)
-            self._tasks[r] = asyncio.create_task(self._supervise(r), name=f"rec-{self.slug}-{r}")
+        """Start every rendition's supervisor (no-op when already running). Called during a
+        stop(), it waits for that stop to finish, then starts afresh: the stop cannot drop the
+        new supervisors (untracked children nobody would ever stop)."""
+        async with self._lock:
+            if self.running:
+                return
+            self._stop_evt = asyncio.Event()
+            for r in self.renditions:
+                self.dir_for(r).mkdir(parents=True, exist_ok=True)
+                self._tasks[r] = asyncio.create_task(
+                    self._supervise(r), name=f"rec-{self.slug}-{r}"
+                )
 
     async def stop(self) -> None:
         """Stop recording: SIGINT ffmpeg (it finalises its file), SIGTERM streamlink, SIGKILL
         after ``stop_timeout_s``; returns once every child is reaped. No-op when stopped."""
-        if not self._tasks:
-            return
-        self._stop_evt.set()
-        tasks = list(self._tasks.values())
-        _done, pending = await asyncio.wait(tasks, timeout=self.stop_timeout_s * 3 + 5)
-        for t in pending:  # a wedged supervisor: cancelling runs its finally (stops children)
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        async with self._lock:
+            if not self._tasks:
+                return
+            self._stop_evt.set()
+            tasks = dict(self._tasks)
+            _done, pending = await asyncio.wait(tasks.values(), timeout=self.stop_timeout_s * 3 + 5)
+            for t in pending:  # a wedged supervisor: cancelling runs its finally (stops children)
+                t.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            for r, t in tasks.items():  # only what this stop awaited
+                if self._tasks.get(r) is t:
+                    del self._tasks[r]
 
     def pids(self) -> dict[str, dict[str, int]]:
         """Current children per rendition: ``{"best": {"streamlink": 123, "ffmpeg": 124}}``."""
@@ -202,7 +201,10 @@ class Recorder:
 
     # -- supervision ---------------------------------------------------------------------------
     async def _supervise(self, rendition: str) -> None:
-        backoff = self.backoff_initial_s
+        # Equal jitter: between half the cap and the cap, so a restart is never a hot loop.
+        backoff = Backoff(
+            self.backoff_initial_s, self.backoff_max_s, rand=lambda: 0.5 + 0.5 * self._rand()
+        )
         while not self._stop_evt.is_set():
             self.state[rendition] = "starting"
             try:
@@ -214,41 +216,28 @@ class Recorder:
             if self._stop_evt.is_set():
                 break
             if produced:
-                backoff = self.backoff_initial_s
+                backoff.reset()
+            delay = backoff.next_delay()
             self.restarts[rendition] += 1
             self.state[rendition] = "backoff"
-            log.info("%s/%s: restarting in %.1fs", self.slug, rendition, backoff)
-            sleeper = asyncio.ensure_future(self._sleep(backoff))
+            log.info("%s/%s: restarting in %.1fs", self.slug, rendition, delay)
+            sleeper = asyncio.ensure_future(self._sleep(delay))
             stopper = asyncio.ensure_future(self._stop_evt.wait())
             await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
             for t in (sleeper, stopper):
                 t.cancel()
-            backoff = min(backoff * 2, self.backoff_max_s)
         self.state[rendition] = "stopped"
 
     async def _run_once(self, rendition: str) -> int:
-        run = _Run(rendition, f"{int(self.clock() * 1000)}")
+        run = _Run(rendition, f"{int(self.clock() * 1000)}", progress=self._monotonic())
         self._runs[rendition] = run
         out = self.dir_for(rendition)
         out.mkdir(parents=True, exist_ok=True)
-        sl_argv = [
-            *self._streamlink,
-            "--loglevel", "debug", "--stdout",
-            "--hls-live-edge", str(self.live_edge),
-            "--stream-timeout", str(self.stream_timeout_s),
-            *self._streamlink_args,
-            *quality_args(rendition)[:-1],
-            self.stream_url,
-            quality_args(rendition)[-1],
-        ]  # fmt: skip
-        ff_argv = [
-            self._ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-            "-i", "pipe:0", "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
-            "-f", "segment", "-segment_format", "mpegts",
-            "-segment_time", f"{self.segment_s:g}", "-reset_timestamps", "1",
-            "-segment_list", "pipe:1", "-segment_list_type", "csv",
-            str(out / f"{run.run_id}_%05d.ts"),
-        ]  # fmt: skip
+        sl_argv = streamlink_argv(
+            self._streamlink, self.stream_url, rendition, live_edge=self.live_edge,
+            stream_timeout_s=self.stream_timeout_s, extra=self._streamlink_args,
+        )  # fmt: skip
+        ff_argv = ffmpeg_argv(self._ffmpeg, out / f"{run.run_id}_%05d.ts", self.segment_s)
         rfd, wfd = os.pipe()
         try:
             run.streamlink = await start_process(
@@ -270,28 +259,38 @@ class Recorder:
             self.slug, rendition, run.streamlink.pid, run.ffmpeg.pid,
         )  # fmt: skip
         readers = [
-            asyncio.create_task(self._read_streamlink(run)),
-            asyncio.create_task(self._read_ffmpeg_list(run)),
-            asyncio.create_task(self._read_tail(run.ffmpeg.stderr, run.ff_tail)),
+            asyncio.create_task(self._pump(run, run.streamlink.stderr, self._on_streamlink)),
+            asyncio.create_task(self._pump(run, run.ffmpeg.stdout, self._on_listed)),
+            asyncio.create_task(self._pump(run, run.ffmpeg.stderr, self._on_ffmpeg_log)),
         ]
         waits = [
             asyncio.ensure_future(reap(run.streamlink)),
             asyncio.ensure_future(reap(run.ffmpeg)),
             asyncio.ensure_future(self._stop_evt.wait()),
+            asyncio.ensure_future(self._watch_stall(run)),
         ]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            waits[2].cancel()
+            for w in waits[2:]:
+                w.cancel()
             await asyncio.gather(
                 stop_process(run.ffmpeg, self.stop_timeout_s),
                 stop_process(run.streamlink, self.stop_timeout_s, first_signal=signal.SIGTERM),
                 return_exceptions=True,
             )
             await asyncio.gather(*readers, return_exceptions=True)
-            await asyncio.gather(*waits[:2], return_exceptions=True)
+            await asyncio.gather(*waits, return_exceptions=True)
         await self._index_partial(run)
-        if not self._stop_evt.is_set():
+        if run.stalled and not self._stop_evt.is_set():
+            self.stalls[rendition] += 1
+            self.last_error[rendition] = f"stalled: no new segment for {self.stall_timeout_s:g} s"
+            log.warning(
+                "%s/%s: no new segment for %.0f s while streamlink and ffmpeg ran; restarted "
+                "them (the index notes the gap from %s)",
+                self.slug, rendition, self.stall_timeout_s, self.index.covered_until(rendition),
+            )  # fmt: skip
+        elif not self._stop_evt.is_set():
             tail = [*run.sl_tail, *run.ff_tail]
             why = next(
                 (x for x in reversed(tail) if "error" in x.lower()), tail[-1] if tail else ""
@@ -305,40 +304,59 @@ class Recorder:
         return run.segments
 
     # -- process output --------------------------------------------------------------------------
-    async def _read_streamlink(self, run: _Run) -> None:
-        assert run.streamlink is not None and run.streamlink.stderr is not None
-        async for raw in run.streamlink.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            parsed = parse_streamlink_line(line)
-            if parsed is None:
-                if "][debug]" not in line and line:
-                    run.sl_tail.append(line)
-                continue
-            kind, num, duration, date = parsed
-            if kind == "queued":
-                run.timeline.on_queued(num, duration, date)
-            else:
-                run.timeline.on_written(num, self.clock())
+    async def _watch_stall(self, run: _Run) -> None:
+        """Return (marking the run stalled) once no segment was indexed for stall_timeout_s."""
+        while True:
+            left = self.stall_timeout_s - (self._monotonic() - run.progress)
+            if left <= 0:
+                run.stalled = True
+                return
+            await asyncio.sleep(min(left, 1.0) + 0.01)
 
-    @staticmethod
-    async def _read_tail(stream: asyncio.StreamReader | None, tail: deque[str]) -> None:
+    async def _pump(
+        self,
+        run: _Run,
+        stream: asyncio.StreamReader | None,
+        handle: Callable[[_Run, str], None],
+    ) -> None:
+        """Drain ``stream`` to EOF, handing each line over; a failing handler is logged (once a
+        run) and the draining goes on: a pipe nobody reads blocks the child writing it."""
         if stream is None:
             return
-        async for raw in stream:
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                tail.append(line)
+        failed = False
+        async for raw in read_lines(stream):
+            try:
+                handle(run, raw.decode("utf-8", "replace").rstrip())
+            except Exception:
+                if not failed:
+                    log.exception("%s/%s: cannot handle an output line", self.slug, run.rendition)
+                failed = True
 
-    async def _read_ffmpeg_list(self, run: _Run) -> None:
-        assert run.ffmpeg is not None and run.ffmpeg.stdout is not None
-        async for raw in run.ffmpeg.stdout:
-            entry = parse_segment_csv(raw.decode("utf-8", "replace"))
-            if entry is None:
-                continue
-            name, start, end = entry
-            run.listed.add(name)
-            run.last_end = end
-            self._add_segment(run, self.dir_for(run.rendition) / name, start, end)
+    def _on_streamlink(self, run: _Run, line: str) -> None:
+        parsed = parse_streamlink_line(line)
+        if parsed is None:
+            if "][debug]" not in line and line:
+                run.sl_tail.append(line)
+            return
+        kind, num, duration, date = parsed
+        if kind == "queued":
+            run.timeline.on_queued(num, duration, date)
+        else:
+            run.timeline.on_written(num, self.clock())
+
+    @staticmethod
+    def _on_ffmpeg_log(run: _Run, line: str) -> None:
+        if line:
+            run.ff_tail.append(line)
+
+    def _on_listed(self, run: _Run, line: str) -> None:
+        entry = parse_segment_csv(line)
+        if entry is None:
+            return
+        name, start, end = entry
+        run.listed.add(name)
+        run.last_end = end
+        self._add_segment(run, self.dir_for(run.rendition) / name, start, end)
 
     def _add_segment(self, run: _Run, path: Path, start: float, end: float) -> None:
         mapped = run.timeline.wall(start)
@@ -355,6 +373,7 @@ class Recorder:
         )
         gap = self.index.add(seg)
         run.segments += 1
+        run.progress = self._monotonic()
         if gap is not None:
             log.info(
                 "%s/%s: gap of %.1fs in the recording", self.slug, run.rendition,

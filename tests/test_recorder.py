@@ -15,6 +15,8 @@ import av
 import pytest
 
 from engine import media_probe
+from engine.ffmpeg_bin import streamlink_cmd
+from engine.procs import read_lines
 from engine.recorder import Recorder
 from tests.fakes.hls_stream import FakeHLS, FakeMedia, decode_counter
 from tests.fakes.media_fixtures import (  # noqa: F401 - fixtures
@@ -241,3 +243,122 @@ def test_fake_hls_serves_a_continuous_live_stream(
         assert fake.aired_at("x", 0, near=t0 + 24 * 3 + 1) == t0 + 72
     finally:
         fake.stop()
+
+
+def test_fake_hls_can_stall_without_going_offline(fake_media: FakeMedia) -> None:  # noqa: F811
+    now = [1_800_000_000.0]
+    fake = FakeHLS(fake_media, clock=lambda: now[0])
+    try:
+        fake.go_live("x")
+        fake.stall("x")
+        frozen = fake.handle("/x/720p.m3u8")
+        now[0] += 30
+        assert fake.handle("/x/720p.m3u8") == frozen and fake.is_live("x")
+        fake.unstall("x")
+        assert "#EXT-X-MEDIA-SEQUENCE:15" in fake.handle("/x/720p.m3u8")[2].decode()
+    finally:
+        fake.stop()
+
+
+async def test_start_during_stop_waits_and_leaks_nothing(
+    fake_hls: FakeHLS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A start() while stop() is stopping the children (an offline-online flap) must not start
+    supervisors that the stop then forgets: they would record untracked, forever."""
+    slug = "flapper"
+    fake_hls.go_live(slug)
+    rec = Recorder(slug, fake_hls.url_template(), tmp_path, ("best",), segment_s=4)
+    await rec.start()
+    seen: set[int] = set()
+    try:
+        await wait_for(lambda: len(rec.child_pids()) == 2, 20, "children")
+        seen |= set(rec.child_pids())
+        stopping = asyncio.create_task(rec.stop())
+        await asyncio.sleep(0)  # the stop is now waiting for ffmpeg to finish its file
+        await rec.start()
+        await stopping
+        assert rec.running, "the start after the stop took effect"
+        await wait_for(lambda: len(rec.child_pids()) == 2, 20, "children again")
+        seen |= set(rec.child_pids())
+    finally:
+        await rec.stop()
+    assert not rec.running and rec.child_pids() == []
+    assert_all_gone(seen)
+
+
+async def test_an_overlong_streamlink_line_does_not_stop_the_reader(
+    fake_hls: FakeHLS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A 200 KiB stderr line (Chromium can print one) is beyond asyncio's 64 KiB line limit;
+    the reader must go on, or the PDT lines after it are lost (and the pipe fills up)."""
+    slug = "chatty"
+    fake_hls.go_live(slug)
+    noisy = ["sh", "-c", 'head -c 200000 /dev/zero | tr "\\0" x >&2; echo >&2; exec "$0" "$@"']
+    rec = Recorder(slug, fake_hls.url_template(), tmp_path, ("best",), segment_s=4,
+                   streamlink=[*noisy, *streamlink_cmd()])  # fmt: skip
+    await rec.start()
+    try:
+        await wait_for(lambda: len(rec.index.entries("best")) >= 2, 30, "two segments")
+    finally:
+        await rec.stop()
+    assert {s.timing for s in rec.index.entries("best")} == {"pdt"}
+
+
+async def test_a_stalled_stream_is_restarted_by_the_watchdog(
+    fake_hls: FakeHLS,  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The origin stops listing segments but the stream never ends; streamlink's own timeout is
+    long here, so only the watchdog notices: restart, counted, logged; recording resumes."""
+    slug = "stalls"
+    fake_hls.go_live(slug)
+    rec = Recorder(slug, fake_hls.url_template(), tmp_path, ("best",), segment_s=4,
+                   stream_timeout_s=120, stall_timeout_s=5, backoff_initial_s=0.2)  # fmt: skip
+    seen: set[int] = set()
+    await rec.start()
+    try:
+        await wait_for(lambda: len(rec.index.entries("best")) >= 2, 30, "two segments")
+        seen |= set(rec.child_pids())
+        fake_hls.stall(slug)
+        await wait_for(lambda: rec.stalls["best"] >= 1, 20, "the watchdog")
+        assert rec.restarts["best"] >= 1 and "stalled" in rec.last_error["best"]
+        seen |= set(rec.child_pids())
+        fake_hls.unstall(slug)
+        back = time.time()
+        await wait_for(lambda: (rec.index.covered_until("best") or 0) > back + 2, 40, "recording")
+        seen |= set(rec.child_pids())
+    finally:
+        await rec.stop()
+    assert any("no new segment" in r.getMessage() for r in caplog.records)
+    assert_all_gone(seen)
+
+
+async def test_restart_backoff_is_jittered(tmp_path: Path) -> None:
+    """Equal jitter on the doubling cap: between half of it and all of it."""
+    draws = itertools.cycle([0.0, 1.0, 0.5, 0.0])
+    delays: list[float] = []
+
+    async def sleep(s: float) -> None:
+        delays.append(s)
+        await asyncio.sleep(0)
+
+    rec = Recorder("nobody", "hls://http://127.0.0.1:9/{slug}/x.m3u8", tmp_path, ("best",),
+                   backoff_initial_s=1.0, backoff_max_s=4.0, sleep=sleep,
+                   streamlink=["false"], rand=lambda: next(draws))  # fmt: skip
+    await rec.start()
+    try:
+        await wait_for(lambda: len(delays) >= 4, 20, "four restarts")
+    finally:
+        await rec.stop()
+    assert delays[:4] == [0.5, 2.0, 3.0, 2.0]  # caps 1, 2, 4, 4
+
+
+async def test_read_lines_cuts_overlong_lines_and_drains_to_eof() -> None:
+    reader = asyncio.StreamReader()
+    reader.feed_data(b"a\n" + b"x" * 300_000 + b"\nb\n" + b"y" * 50 + b"\nno newline")
+    reader.feed_eof()
+    got = [line async for line in read_lines(reader, max_line=100)]
+    assert got == [b"a\n", b"x" * 100, b"b\n", b"y" * 50 + b"\n", b"no newline"]

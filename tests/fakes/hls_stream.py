@@ -15,6 +15,8 @@ wall-clock instant the frame "aired": :meth:`FakeHLS.aired_at`.
 Routes (per slug): ``/{slug}/master.m3u8`` (every rendition, BANDWIDTH + RESOLUTION so streamlink
 names them ``720p``/``360p``), ``/{slug}/{rendition}.m3u8``, ``/{slug}/index.m3u8`` (the top
 rendition's media playlist) and ``/{slug}/{rendition}/{k}.ts``. An offline slug answers 404.
+A stalled slug (:meth:`FakeHLS.stall`) stays "live" but its playlists stop growing, as an origin
+that hangs without ending the stream; :meth:`FakeHLS.unstall` jumps back to the live edge.
 """
 
 from __future__ import annotations
@@ -267,6 +269,7 @@ class FakeHLS:
         self._lock = threading.Lock()
         self._t0: dict[str, float] = {}
         self._offline_mode: dict[str, str] = {}
+        self._stalled: dict[str, int] = {}  # slug -> the last media sequence it keeps serving
         self._last_t0: dict[str, float] = {}  # survives go_offline, for aired_at
         self._cache: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
         self.requests: dict[str, int] = {}
@@ -319,7 +322,19 @@ class FakeHLS:
             raise ValueError(mode)
         with self._lock:
             self._t0.pop(slug, None)
+            self._stalled.pop(slug, None)
             self._offline_mode[slug] = mode
+
+    def stall(self, slug: str) -> None:
+        """Keep serving the current playlist, with no new segments (the stream hangs)."""
+        last = self.live_range(slug)
+        with self._lock:
+            self._stalled[slug] = last.stop - 1
+
+    def unstall(self, slug: str) -> None:
+        """Serve the live edge again; the segments aired meanwhile are never listed."""
+        with self._lock:
+            self._stalled.pop(slug, None)
 
     def is_live(self, slug: str) -> bool:
         return slug in self._t0
@@ -335,7 +350,7 @@ class FakeHLS:
         t0 = self._t0.get(slug)
         if t0 is None:
             return range(0)
-        last = int((self.clock() - t0) // self.media.spec.seg_s) - 1
+        last = self._stalled.get(slug, int((self.clock() - t0) // self.media.spec.seg_s) - 1)
         return range(max(0, last - self.window + 1), last + 1)
 
     # -- content ---------------------------------------------------------------------------
