@@ -36,9 +36,10 @@ from engine.history import StatsHistory
 from engine.kick_api import KickApi
 from engine.logging_setup import configure_logging
 from engine.pipeline import ClipPipeline
-from engine.watch_hub import WatchHub
+from engine.watch_hub import SessionTracker, WatchHub
 from storage.clips import ClipRepo
 from storage.db import Database
+from storage.sessions import SessionRepo
 from storage.settings import SettingsRepo
 from storage.watches import ChannelCacheRepo, WatchRepo
 
@@ -153,7 +154,7 @@ async def build_services(
     async def on_moment(guild_id: int, moment: Any) -> None:
         await app_ref[0].on_moment(guild_id, moment)
 
-    hub = WatchHub(make_feed, make_detector, on_moment)
+    hub = WatchHub(make_feed, make_detector, on_moment, SessionTracker(SessionRepo(db)))
 
     async def upload_limit(guild_id: int) -> int:
         return await app_ref[0].upload_limit(guild_id)

@@ -111,7 +111,10 @@ class App:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Restore every persisted watch, then resume unfinished clips."""
+        """End sessions a previous run left open, restore every persisted watch, then resume
+        unfinished clips."""
+        if self.hub.sessions is not None:
+            await self.hub.sessions.start()
         for row in await self.watches.all():
             try:
                 await self.hub.add(row.guild_id, row.streamer, row.overrides, row.state)
@@ -136,6 +139,8 @@ class App:
     async def on_moment(self, guild_id: int, moment: Moment) -> None:
         """Hub callback: persist the clip and the limiter state, mark the chart."""
         clip_id = await self.pipeline.on_moment(guild_id, moment)
+        if moment.revision == 0 and self.hub.sessions is not None:
+            self.hub.sessions.clip_made(moment.streamer, clip_id, moment.t)
         self.history_of(moment.streamer).mark(moment.t, moment.trigger)
         day = day_of(moment.t, self.config.limits.timezone)
         await self.clips.count_day(guild_id, moment.streamer, day, new_clip=moment.revision == 0)

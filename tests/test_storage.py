@@ -158,3 +158,29 @@ async def test_daily_counts(db: Database) -> None:
     assert await clips.day_counts(1, "xqc", "2026-03-10") == (1, 2)
     assert await clips.day_counts(1, "xqc", "2026-03-11") == (1, 1)
     assert await clips.day_counts(2, "xqc", "2026-03-10") == (0, 0)
+
+
+async def test_sessions_open_close_reopen_and_link_clips(db: Database) -> None:
+    from storage.sessions import SessionRepo
+
+    sessions, clips = SessionRepo(db), ClipRepo(db)
+    first = await sessions.open("xqc", 1_000.0, 77, "Ranked")
+    assert await sessions.close(first, 2_000.0)
+    assert not await sessions.close(first, 2_500.0), "an ended session keeps its end"
+    # The same livestream live again (a restart mid-stream): the same session, reopened.
+    assert await sessions.open("xqc", 2_100.0, 77, None) == first
+    (row,) = await sessions.of_streamer("xqc")
+    assert row.ended_at is None and row.title == "Ranked" and row.livestream_id == 77
+    # A new livestream is a new session; unknown ids are filled in later, never overwritten.
+    second = await sessions.open("xqc", 5_000.0, None, None)
+    assert second != first
+    await sessions.describe(second, 78, "Just chatting")
+    await sessions.describe(second, 99, "other")
+    latest = await sessions.latest("xqc")
+    assert latest is not None and (latest.livestream_id, latest.title) == (78, "Just chatting")
+    clip_id, _ = await clips.record_moment(1, moment())
+    await sessions.link_clip(clip_id, second)
+    await sessions.link_clip(clip_id, first)  # a clip belongs to the first session it got
+    assert await sessions.clip_session(clip_id) == second
+    assert await sessions.close_all_open(9_000.0) == 2  # both were open (first was reopened)
+    assert all(s.ended_at for s in await sessions.of_streamer("xqc"))
