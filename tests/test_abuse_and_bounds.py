@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from chatscript import T0, Script, with_config
@@ -87,6 +88,8 @@ def test_state_is_bounded_after_an_hour(config: Config) -> None:
         "[emote:abc:KEKW]",
         "🔥🔥🔥 ПОГ 😂",
         "\x00\n\t",
+        "\ud800 lone surrogate in a line long enough to be copypasta " * 2,
+        "\u200b" * 100,
     ],
 )
 def test_odd_text_is_harmless(config: Config, text: str) -> None:
@@ -137,3 +140,45 @@ def test_an_excited_copypasta_swarm_makes_no_moment_without_velocity(config: Con
     pasta = "LMAOOOO KEKW!!! THIS IS THE BEST STREAM ON KICK NOBODY CAN TELL ME OTHERWISE!!!"
     s = Script(Detector("s", _without_velocity(config)))
     assert s.burst(T0, 60, pasta, span=5) == []
+
+
+PASTA = "this streamer is the best streamer on kick and nobody can tell me otherwise"
+KEYWORD_PASTA = "INSANE play by the GOAT of kick, someone frame this and send it to the devs"
+
+
+@pytest.mark.parametrize(
+    "vary",
+    [
+        lambda p, i: f"{p} {i}",
+        lambda p, i: f"{i} {p}",
+        lambda p, i: f"{p}{'!' * (i % 7)}",
+        lambda p, i: (p.upper() if i % 2 else p) + "  .",
+        lambda p, i: p.replace(" ", "  " if i % 2 else " \u200b") + f" #{i}",
+    ],
+    ids=["suffix", "prefix", "punctuation", "case", "spacing"],
+)
+def test_a_copypasta_swarm_varying_a_character_makes_no_moment(
+    config: Config, vary: Callable[[str, int], str]
+) -> None:
+    s = Script(Detector("s", config))
+    s.warm(T0 - 60, 60)
+    for i in range(300):
+        s.say(T0 + 6 + 4 * i / 300, f"bot{i}", vary(PASTA, i))
+    assert s.moments == []
+    s2 = Script(Detector("s", config))
+    for i in range(50):
+        s2.say(T0 + 5 * i / 50, f"bot{i}", vary(KEYWORD_PASTA, i))
+    assert s2.moments == []
+
+
+def test_different_long_messages_still_count(config: Config) -> None:
+    """Normalising copypasta must not lump genuine long messages together."""
+    s = Script(Detector("s", config))
+    lines = [
+        f"user {i} says: {word} that was the cleanest play i have seen in years"
+        for i, word in enumerate(["wow", "omg", "bro", "yo", "man", "dude", "ok", "nah"])
+    ]
+    out = []
+    for i, text in enumerate(lines):
+        out += s.say(T0 + i * 0.5, f"u{i}", text + " CLIP IT")
+    assert [m.trigger for m in out] == ["keyword"]

@@ -72,9 +72,9 @@ class EmoteFlood:
             w = self._windows.get(name)
             if w is None:
                 w = self._windows[name] = CappedWindow(self.cfg.window_s, 1)
-            if not w.add(t, user):
+            n = w.add(t, user)
+            if not n:
                 continue
-            n = len(w)
             if n < min_count:
                 self._disarmed.discard(name)
                 continue

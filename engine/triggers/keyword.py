@@ -6,8 +6,9 @@ configured phrase, matched case-insensitively as whole words ("clip it" matches 
 `[emote:4242:INSANE]` is an emote (emote_flood's business), not someone saying INSANE.
 Generic OMG/WTF are deliberately absent: they are chat's punctuation, not a request. Each user
 counts once per window; a long copypasta that contains a phrase counts at most `copypasta_cap`
-times. Confidence moves from `confidence_medium` to `confidence_high` with the share of
-high-priority phrases (CLIP IT...) among the matches.
+times, keyed like chat_velocity's (velocity.copypasta_key), so " {i}" tails do not dodge it.
+Confidence moves from `confidence_medium` to `confidence_high` with the share of high-priority
+phrases (CLIP IT...) among the matches.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import Counter, deque
 from engine.config import KeywordConfig
 from engine.emotes import strip_emotes
 from engine.triggers.fire import NEVER, Fire
-from engine.triggers.velocity import is_copypasta_candidate
+from engine.triggers.velocity import copypasta_key
 from engine.triggers.windows import CappedWindow
 
 NAME = "keyword"
@@ -105,7 +106,8 @@ class KeywordTrigger:
         self._expire(t)
         if user in self._users:
             return None
-        if is_copypasta_candidate(text, self._pasta_min) and not self._pasta.add(t, text):
+        pasta = copypasta_key(text, self._pasta_min)
+        if pasta is not None and not self._pasta.add(t, pasta):
             return None
         phrase = " ".join(m.group(0).upper().split())
         self._users[user] = 1

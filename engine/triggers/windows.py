@@ -45,16 +45,21 @@ class CappedWindow:
         """Whether `key` has used its cap (call after expire)."""
         return self._counts.get(key, 0) >= self.cap
 
-    def add(self, t: float, key: Hashable) -> bool:
-        """Expire, then count the event unless its key is at its cap; returns whether it counted."""
+    def add(self, t: float, key: Hashable) -> int:
+        """Expire, then count the event unless its key is at its cap.
+
+        Returns the number of events now in the window, or 0 if this one was not counted: truthy
+        exactly when it counted, and the caller needs no second (Python-level) len() call.
+        """
         self.expire(t)
         counts = self._counts
         c = counts.get(key, 0)
         if c >= self.cap:
-            return False
+            return 0
         counts[key] = c + 1
-        self._q.append((t, key))
-        return True
+        q = self._q
+        q.append((t, key))
+        return len(q)
 
     def __len__(self) -> int:
         return len(self._q)
