@@ -237,6 +237,19 @@ def test_excitement_alone_needs_a_high_bar(config: Config, text: str, fires: boo
     assert [m.trigger for m in out] == (["excitement"] if fires else [])
 
 
+@pytest.mark.parametrize(("bar", "fires"), [(0.49, True), (0.5, False), (0.51, False)])
+def test_excitement_solo_bar_is_strictly_above(config: Config, bar: float, fires: bool) -> None:
+    """The line "LOL NICE" scores exactly 0.5 (caps 0.3 + hype 0.2, exact in binary), so the mean
+    of a window of them is exactly 0.5: a bar just below fires, one at or just above does not."""
+    assert message_score("LOL NICE", 0) == 0.5
+    cfg = with_config(only(config, "excitement"), triggers={"excitement.solo_threshold": bar})
+    s = Script(Detector("s", cfg))
+    out = s.burst(T0, 25, "LOL NICE", span=9)
+    assert [m.trigger for m in out] == (["excitement"] if fires else [])
+    if fires:
+        assert out[0].details["by_trigger"]["excitement"]["score"] == 0.5
+
+
 def test_excitement_needs_enough_messages(config: Config) -> None:
     s = Script(Detector("s", only(config, "excitement")))
     assert s.burst(T0, 19, "LMAOOOO KEKW!!!", span=9) == []

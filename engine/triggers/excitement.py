@@ -7,10 +7,11 @@ Each counted message gets a score in [0, 1], a weighted sum of cheap features:
   0.20 laughter / hype tokens (lol, lmao, haha, omg, pog, W, lets go, sheesh)
   0.20 emote density (emotes per word, saturating at 1)
 The window score is the mean over the last `window_s` seconds, defined once `min_messages`
-messages are in it. It raises any moment's confidence by up to `boost`; alone it fires only at
-or above `solo_threshold`, a deliberately high bar (a whole chat in caps, laughing, with
-emotes). Scoring is a few C-level string operations per message (no VADER: at ~50 us a message
-it would cap the detector near 20k msg/s, and sentiment is not what makes a clip).
+messages are in it. It raises any moment's confidence by up to `boost`; alone it fires only
+strictly above `solo_threshold` (like chat_velocity's bar: "above a high bar", so a mean exactly
+at it does not fire), a deliberately high bar (a whole chat in caps, laughing, with emotes).
+Scoring is a few C-level string operations per message (no VADER: at ~50 us a message it would
+cap the detector near 20k msg/s, and sentiment is not what makes a clip).
 
 The window mean is a statistic, so a busy chat need not score every line: once the window holds
 `_SAMPLE_FREE` scores, only every k-th message is scored, k = 1 + len(window) // _SAMPLE_FREE.
@@ -100,7 +101,7 @@ class Excitement:
         self._q.append((t, s))
         self._sum += s
         mean = self.score(t)
-        if mean is None or mean < self.cfg.solo_threshold:
+        if mean is None or mean <= self.cfg.solo_threshold:
             self.armed = True
             return None
         self.last_true = t
