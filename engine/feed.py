@@ -85,8 +85,12 @@ class Feed:
         # What an earlier run recorded stays cuttable: a restart mid-clip loses nothing.
         self.journal = SegmentJournal(Path(segments_dir) / self.slug)
         restored = self.journal.restore(self.index)
-        if restored:
-            log.info("feed %s: %d recorded segments restored", self.slug, restored)
+        recovered = self.journal.recover(self.index)  # the file a crash left half-written
+        if restored or recovered:
+            log.info(
+                "feed %s: %d recorded segments restored, %d recovered",
+                self.slug, restored, recovered,
+            )  # fmt: skip
         self.recorder = Recorder(
             self.slug,
             config.kick.stream_url,

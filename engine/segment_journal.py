@@ -11,6 +11,12 @@ restarted run cut an older file's tail back, and without the flag a restored ent
 whole, get no concat outpoint, and the re-recorded seconds would play twice. Lines written
 before the flag existed read as untrimmed (as the index itself re-derives trimming when it
 replays appended lines in order).
+
+A bot killed mid-segment leaves the file ffmpeg was writing on disk but in no journal line (the
+listing line never reached us). :meth:`SegmentJournal.recover` indexes such a leftover at the
+next start, so the seconds it holds stay cuttable: its length is its packet span; it starts
+where the same run's last journaled file ended (exact, PDT-timed), or, for a run with none, its
+modification time minus that length ("arrival" timing, late by the write latency).
 """
 
 from __future__ import annotations
@@ -20,16 +26,20 @@ import logging
 import os
 from pathlib import Path
 
+from engine.media_probe import packet_span
 from engine.segments import Segment, SegmentIndex
 
 log = logging.getLogger("engine.segment_journal")
 
 FILE_NAME = "segments.jsonl"
+MIN_PARTIAL_S = 0.3  # shorter leftovers hold nothing worth a clip (the recorder agrees)
 
 
 class SegmentJournal:
     def __init__(self, directory: str | Path) -> None:
-        self.path = Path(directory) / FILE_NAME
+        self.directory = Path(directory)
+        self.path = self.directory / FILE_NAME
+        self._journaled: set[tuple[str, str]] = set()  # (rendition, file name) restored
 
     @staticmethod
     def _line(seg: Segment) -> str:
@@ -78,8 +88,48 @@ class SegmentJournal:
             if seg.rendition in index.renditions and seg.path.is_file():
                 index.add(seg)
                 kept.append(line)
+                self._journaled.add((seg.rendition, seg.path.name))
         self._write(kept)
         return len(kept)
+
+    def recover(self, index: SegmentIndex) -> int:
+        """After :meth:`restore`: index (and journal) the newest unjournaled file of each run
+        left in ``<directory>/<rendition>/``, if it is newer than what the index holds; returns
+        how many. Older unjournaled files are superseded or pruned ones: left to housekeeping."""
+        found = 0
+        for rendition in index.renditions:
+            runs: dict[str, Path] = {}
+            for p in sorted((self.directory / rendition).glob("*_*.ts")):
+                if (rendition, p.name) not in self._journaled:
+                    runs[p.name.rsplit("_", 1)[0]] = p  # sorted: the run's last file wins
+            for run, path in runs.items():
+                seg = self._leftover(index, rendition, run, path)
+                if seg is not None:
+                    index.add(seg)
+                    self.append(seg)
+                    self._journaled.add((rendition, path.name))
+                    found += 1
+                    log.info("recovered %s (%.1f s) left by a crash", path, seg.duration)
+        return found
+
+    @staticmethod
+    def _leftover(index: SegmentIndex, rendition: str, run: str, path: Path) -> Segment | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        last = next(reversed(index.entries(rendition)), None)
+        if last is not None and st.st_mtime <= last.end_t:
+            return None  # older than what is indexed: not the file a crash cut short
+        span = packet_span(path)
+        if span is None or span[1] - span[0] < MIN_PARTIAL_S:
+            return None
+        length = span[1] - span[0]
+        if last is not None and last.run == run:
+            start, timing = last.end_t, last.timing  # the same run: it continues that file
+        else:
+            start, timing = st.st_mtime - length, "arrival"
+        return Segment(path, start, start + length, rendition, run, st.st_size, timing=timing)
 
     def rewrite(self, index: SegmentIndex) -> None:
         """Compact to what the index still holds (after the scheduler pruned it)."""
