@@ -77,6 +77,53 @@ def test_single_trigger_cooldown(config: Config) -> None:
     assert len(s.burst(T0 + 91, 8, KEYWORD_BURST, prefix="c")) == 1
 
 
+def alone(config: Config, trigger: str) -> Config:
+    """Only `trigger` on and no clip cooldown, so its own cooldown is what is tested."""
+    names = ("chat_velocity", "keyword", "emote_flood", "viewer_spike", "excitement")
+    cfg = with_config(config, triggers={f"{n}.enabled": n == trigger for n in names})
+    return fast_limits(cfg, clip_cooldown_s=0.0)
+
+
+def test_chat_velocity_cooldown_is_120_s(config: Config) -> None:
+    assert config.limits.cooldowns_s.chat_velocity == 120
+    s = Script(Detector("s", alone(config, "chat_velocity")))
+    s.warm(T0 - 60, 60)
+    assert [m.trigger for m in s.burst(T0 + 6, 86, prefix="a")] == ["chat_velocity"]
+    # The clip closed at T0+31; 60 s later chat_velocity is still in its cooldown ...
+    assert s.burst(T0 + 66, 86, prefix="b") == []
+    assert s.d.limiter.suppressed["cooldown"] == 1
+    assert s.burst(T0 + 120, 86, prefix="c") == []  # 114 s after the first
+    assert s.d.limiter.suppressed["cooldown"] == 2
+    # ... and 121 s after it, it fires again.
+    assert [m.trigger for m in s.burst(T0 + 127, 86, prefix="d")] == ["chat_velocity"]
+
+
+def test_emote_flood_cooldown_is_90_s(config: Config) -> None:
+    assert config.limits.cooldowns_s.emote_flood == 90
+    s = Script(Detector("s", alone(config, "emote_flood")))
+    assert len(s.burst(T0, 15, EMOTE_BURST, prefix="a")) == 1
+    assert s.burst(T0 + 60, 15, EMOTE_BURST, prefix="b") == []
+    assert s.burst(T0 + 80, 15, EMOTE_BURST, prefix="c") == []  # its window is gone by T0+91
+    assert s.d.limiter.suppressed["cooldown"] == 2
+    assert len(s.burst(T0 + 91, 15, EMOTE_BURST, prefix="d")) == 1
+
+
+def test_viewer_spike_cooldown_is_60_s(config: Config) -> None:
+    assert config.limits.cooldowns_s.viewer_spike == 60
+    s = Script(Detector("s", alone(config, "viewer_spike")))
+    for i in range(6):
+        s.viewers(T0 + 10 * i, 1000)
+    assert [m.trigger for m in s.viewers(T0 + 60, 4000)] == ["viewer_spike"]
+    for i in range(7, 11):
+        assert s.viewers(T0 + 10 * i, 1000) == []  # back to normal: re-armed
+    # T0+110: a spike (10,000 vs a 1,600 mean) 50 s after the first: in its cooldown.
+    assert s.viewers(T0 + 110, 10_000) == []
+    assert s.d.limiter.suppressed["cooldown"] == 1
+    assert s.viewers(T0 + 120, 1000) == []
+    # T0+130: 70 s after the first, another spike clips.
+    assert [m.trigger for m in s.viewers(T0 + 130, 10_000)] == ["viewer_spike"]
+
+
 def test_clip_cooldown_between_different_single_triggers(config: Config) -> None:
     s = Script(Detector("s", config))
     assert len(s.burst(T0, 8, KEYWORD_BURST, prefix="a")) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from chatscript import T0, Script, with_config
 
@@ -76,6 +78,25 @@ def test_busy_channel_is_judged_against_its_own_normal(config: Config) -> None:
     out = steady(s, t + 30, 400, 10, "q")
     assert [m.trigger for m in out] == ["chat_velocity"]
     assert out[0].details["by_trigger"]["chat_velocity"]["baseline"] == pytest.approx(200, rel=0.05)
+
+
+@pytest.mark.parametrize(("below", "fires"), [(1, False), (0, False), (-1, True)])
+def test_busy_channel_bar_just_below_at_and_above(config: Config, below: int, fires: bool) -> None:
+    """The busy channel's bar is its own normal x 1.5 + 2 (~302 msg/s, not the static 17). The
+    burst lands inside one second, so the bar set by its first message holds throughout: `at`
+    is the most messages whose velocity does not exceed the bar, below is one fewer, above one
+    more."""
+    s, t = busy_channel(config)
+    start = t + 6  # the 5 s window is empty of the steady chat
+    s.say(start, "first", "more chat")  # rolls the seconds since into the baseline
+    bar = s.d.velocity.threshold()
+    assert bar == pytest.approx(302, rel=0.03)
+    at = math.floor(bar * 5)
+    while at / 5 > bar:
+        at -= 1
+    assert (at + 1) / 5 > bar
+    out = s.burst(start + 0.01, at - 1 - below, "more chat", span=0.9, prefix="z")
+    assert [m.trigger for m in out] == (["chat_velocity"] if fires else [])
 
 
 def test_velocity_cold_start_does_not_fire(config: Config) -> None:
