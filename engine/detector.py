@@ -41,7 +41,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import Config
@@ -52,6 +51,7 @@ from engine.events import (
     Event,
     LiveChange,
     Moment,
+    Snapshot,
     ViewerSample,
     plausible_time,
     plausible_viewers,
@@ -70,26 +70,6 @@ _SAMPLES = 5
 REWIND_S = 300.0
 """An event further behind the clock than this means the clock was reset (module docstring)."""
 _MAX_CONFIDENCE = 0.99
-
-
-@dataclass(slots=True)
-class Snapshot:
-    """What /stats shows about one Detector right now."""
-
-    velocity: float
-    baseline: float
-    threshold: float
-    warm: bool
-    viewers: int | None
-    viewer_baseline: float | None
-    excitement: float | None
-    top_emote: str | None
-    top_emote_count: int
-    clips_today: int
-    daily_max: int
-    fired_today: dict[str, int] = field(default_factory=dict)
-    suppressed_today: dict[str, int] = field(default_factory=dict)
-    open_clip: str | None = None
 
 
 class Detector:

@@ -85,3 +85,24 @@ class Moment:
         d = asdict(self)
         d["triggers"] = list(self.triggers)
         return d
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What /stats shows about one Detector right now (Detector.snapshot; importable from
+    engine.detector as before)."""
+
+    velocity: float
+    baseline: float
+    threshold: float
+    warm: bool
+    viewers: int | None
+    viewer_baseline: float | None
+    excitement: float | None
+    top_emote: str | None
+    top_emote_count: int
+    clips_today: int
+    daily_max: int
+    fired_today: dict[str, int] = field(default_factory=dict)
+    suppressed_today: dict[str, int] = field(default_factory=dict)
+    open_clip: str | None = None
