@@ -16,8 +16,9 @@ The clock is the latest time seen, and each event's t is judged against it:
   bogus future time). The clock moves back to t and everything that measures time windows is
   forgotten: every trigger's window and edge state, the open clip (its window is on the other
   timeline) and the sample lines, counted in `clock_resets`. What is learnt or promised stays:
-  the chat baseline, and the limiter's day count and cooldowns, whose stamps are clamped to t so
-  they restart at the reset instead of blocking until the old clock comes round again.
+  the chat baseline, the limiter's count for the day (the day is t's, as always) and its
+  cooldowns, whose stamps are clamped to t so they restart at the reset instead of blocking
+  until the old clock comes round again (engine.triggers.limiter.RateLimiter.rewind).
 So one far-future time costs one window reset (at the next true event), never a frozen clock.
 
 How a decision is made:
