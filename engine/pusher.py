@@ -35,6 +35,8 @@ def _loads(text: str | bytes) -> Any:
             obj, end = _scan(text, 0)
         except (StopIteration, ValueError):
             pass
+        except RecursionError as exc:  # nested deeper than Python's stack: not a Pusher frame
+            raise FrameError("JSON nested too deeply") from exc
         else:
             if end == len(text) or not text[end:].strip():
                 return obj
@@ -42,6 +44,8 @@ def _loads(text: str | bytes) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise FrameError(f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise FrameError("JSON nested too deeply") from exc
 
 
 class FrameError(ValueError):

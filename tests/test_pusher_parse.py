@@ -161,3 +161,12 @@ def test_data_not_json() -> None:
 def test_chat_message_missing_fields(data: object) -> None:
     with pytest.raises(FrameError):
         parse_frame(frame(CHAT_EVENT, data), 0.0, EMOTES)
+
+
+def test_deeply_nested_frames_are_frame_errors() -> None:
+    """A frame nested past Python's stack is a bad frame the chat client skips, not a crash."""
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(FrameError, match="nested"):
+        parse_frame(deep, 0.0, EMOTES)
+    with pytest.raises(FrameError, match="nested"):
+        parse_frame(frame(CHAT_EVENT, '{"content": ' + deep + "}"), 0.0, EMOTES)
