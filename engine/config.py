@@ -66,6 +66,7 @@ class RecordingConfig:
     stop_timeout_s: float = 5.0
     stream_timeout_s: float = 20.0
     live_edge: int = 3
+    stall_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
