@@ -42,7 +42,12 @@ class Watching(commands.Cog):
         gid = guild_id_of(interaction)
         await safe_send.defer(interaction)
         result = await app_of(self.bot).watch(gid, streamer, interaction.user.id)
-        if result.live:
+        if not result.live_known:
+            state = (
+                "Kick blocked the status lookup, so live or not is unknown for now; "
+                "recording starts as soon as a status poll sees it live"
+            )
+        elif result.live:
             state = f"live now with {result.viewers:,} viewers"
             if result.title:
                 state += f": “{discord.utils.escape_markdown(result.title[:200])}”"

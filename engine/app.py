@@ -52,6 +52,7 @@ class WatchResult:
     viewers: int
     title: str | None
     shared: bool  # another guild already watched it: the feed was running
+    live_known: bool = True  # False: Kick blocked the lookup, the stored ids were used
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,9 @@ class App:
         added = await self.watches.add(guild_id, slug, user_id)
         overrides = await self.watches.thresholds(guild_id, slug)
         await self.hub.add(guild_id, slug, overrides)
-        return WatchResult(slug, not added, info.live, info.viewers, info.title, shared)
+        return WatchResult(
+            slug, not added, info.live, info.viewers, info.title, shared, info.live_known
+        )
 
     async def unwatch(self, guild_id: int, streamer: str) -> str:
         slug = self._slug(streamer)

@@ -159,6 +159,7 @@ class KickApi:
                 return ChannelInfo(
                     ids.slug, ids.channel_id, ids.user_id, ids.chatroom_id,
                     live=False, livestream_id=None, viewers=0, title=None, started_at=None,
+                    live_known=False,
                 )  # fmt: skip
             if norm in self._known:  # an operator's chatroom id wins over the lookup
                 info = replace(info, chatroom_id=self._known[norm])

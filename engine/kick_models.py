@@ -80,6 +80,9 @@ class ChannelInfo:
     viewers: int
     title: str | None
     started_at: datetime | None
+    # False when Kick could not be asked and the ids came from storage or config: `live` is
+    # then a placeholder and the poller learns the real state.
+    live_known: bool = True
 
     def ids(self) -> ChannelIds:
         return ChannelIds(self.slug, self.channel_id, self.user_id, self.chatroom_id)

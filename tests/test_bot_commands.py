@@ -11,6 +11,7 @@ import pytest
 
 from engine.events import ChatMessage
 from tests.fakes.discord_server import InvalidInteraction
+from tests.fakes.kick_api import ROUTE_CHANNEL
 from tests.fakes.pusher_server import chat_topic
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
@@ -74,6 +75,20 @@ async def test_watch_refusals(harness: BotHarness) -> None:
     refused = await h.answer(cast.plain, "watch", {"streamer": "xqc"})
     assert refused.ephemeral and "Only reviewers" in refused.content
     assert await h.app.streamers(cast.guild.id) == []
+
+
+async def test_watch_when_kick_blocks_the_lookup_uses_the_cached_ids(harness: BotHarness) -> None:
+    """A 403 from Kick's site endpoint does not stop a /watch of a channel seen before: the
+    cached chatroom id is enough, and the answer says the live state is not known yet."""
+    h, cast = harness, harness.cast
+    await _watch_live(h)
+    await h.answer(cast.reviewer, "unwatch", {"streamer": "xqc"})
+    h.kick.fail_next(403, count=1000, route=ROUTE_CHANNEL)
+    h.expect_error(r"Kick channel lookup for xqc failed after")
+    msg = await h.answer(cast.reviewer, "watch", {"streamer": "xqc"})
+    assert msg.ephemeral and "Now watching `xqc`" in msg.content, msg.content
+    assert "unknown" in msg.content and "live now" not in msg.content
+    assert h.app.hub.get(cast.guild.id, "xqc") is not None
 
 
 async def test_unwatch_and_autocomplete(harness: BotHarness) -> None:

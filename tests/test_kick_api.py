@@ -547,6 +547,7 @@ async def test_blocked_site_lookup_falls_back_to_a_hand_given_chatroom(
             await api.get_channel("sleepy")  # nothing stored for this one: the block shows
     assert (info.slug, info.chatroom_id, info.channel_id) == ("xqc", 999, None)
     assert not info.live and info.viewers == 0  # unknown until the poller asks
+    assert not info.live_known
 
 
 async def test_blocked_site_lookup_falls_back_to_the_cache(
@@ -559,3 +560,4 @@ async def test_blocked_site_lookup_falls_back_to_the_cache(
     async with make_api(kick, sleeps, cache=cache) as api:
         info = await api.get_channel("xqc")
     assert (info.chatroom_id, info.channel_id, info.user_id) == (668, 668, 676)
+    assert not info.live_known
