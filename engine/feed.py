@@ -32,6 +32,7 @@ from engine.emotes import EmoteParser
 from engine.events import ChatMessage, Event, LiveChange, ViewerSample
 from engine.health import FeedHealth, feed_health
 from engine.kick_api import ChannelIds, ChannelNotFound, KickApi, KickError, normalize_slug
+from engine.kick_models import LiveStatus
 from engine.poller import ViewerPoller
 from engine.pusher import LIVE_EVENT, ControlFrame
 from engine.recorder import Recorder
@@ -316,6 +317,11 @@ class Feed:
             recording=self.recorder.running,
             error=status.error,
         )
+
+    @property
+    def live_status(self) -> LiveStatus | None:
+        """The status Kick answered at the last poll (livestream id, title), None before one."""
+        return self._poller.latest if self._poller is not None else None
 
     def snapshot(self) -> FeedStatus:
         self.status.recorder_state = dict(self.recorder.state)

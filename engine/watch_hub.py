@@ -97,10 +97,10 @@ LATE_CLIP_S = 120.0  # a moment still on its way when the stream ended belongs t
 def live_details(feed: Any) -> tuple[int | None, str | None]:
     """(livestream id, title) of a live feed when its poller has seen them, else Nones.
 
-    A read-only peek at the Feed's poller (engine.feed offers no accessor for it): the poller
-    stores the status it polled before emitting the events it caused.
+    The poller stores the status it polled before emitting the events it caused, so this is
+    the status behind the LiveChange being handled. Feeds without it (test doubles) give Nones.
     """
-    latest = getattr(getattr(feed, "_poller", None), "latest", None)
+    latest = getattr(feed, "live_status", None)
     if latest is None or not getattr(latest, "live", False):
         return None, None
     return getattr(latest, "livestream_id", None), getattr(latest, "title", None)
