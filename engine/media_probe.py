@@ -85,6 +85,34 @@ def packet_span(path: str | Path) -> tuple[float, float] | None:
     return lo, hi
 
 
+def flushed_span(path: str | Path) -> tuple[float, float] | None:
+    """Like :func:`packet_span`, but ending where the *shortest* stream ends: of a file ffmpeg
+    is still writing, the seconds that both audio and video reach (the muxer interleaves them,
+    so one runs ahead of the other by a fraction of a second). A truncated tail reads as the
+    packets before it. None when nothing is readable yet."""
+    lo: float | None = None
+    ends: dict[int, float] = {}
+    media: set[int] = set()
+    try:
+        with av.open(str(path)) as c:
+            media = {s.index for s in (*c.streams.video, *c.streams.audio)}
+            for pkt in c.demux():
+                ts = pkt.pts if pkt.pts is not None else pkt.dts
+                if ts is None or pkt.time_base is None or pkt.size == 0:
+                    continue
+                start = float(ts * pkt.time_base)
+                end = start + float((pkt.duration or 0) * pkt.time_base)
+                lo = start if lo is None else min(lo, start)
+                ends[pkt.stream.index] = max(end, ends.get(pkt.stream.index, end))
+    except (av.error.FFmpegError, OSError):
+        pass  # what was read before the damage stands
+    if lo is None or not ends:
+        return None
+    if media - ends.keys():
+        return lo, lo  # a stream with no packet yet: nothing is complete
+    return lo, min(ends.values())
+
+
 def lowest_at_least(paths: list[Path], height: int) -> int | None:
     """Which of ``paths`` to transcode from: the lowest video at least ``height`` lines high
     (1080p60 costs 3-5x 480p to decode), else the highest; None when none is readable."""

@@ -44,6 +44,8 @@ class Segment:
     ``trimmed``: a later run re-recorded the tail of this file (a restart rejoins the stream a
     few segments behind the live edge); ``end_t`` was pulled back, and a cut must stop reading
     this file at ``end_t - start_t`` seconds in (concat ``outpoint``), not at its real end.
+    ``growing``: ffmpeg is still writing it; ``end_t`` is what streamlink has fed the pipe, a
+    claim a cut must check against the bytes on disk (engine/open_segment.py).
     """
 
     path: Path
@@ -54,6 +56,7 @@ class Segment:
     size: int = 0
     trimmed: bool = False
     timing: str = "pdt"  # or "arrival"
+    growing: bool = False  # the file ffmpeg is still writing (SegmentIndex.set_open)
 
     @property
     def duration(self) -> float:
@@ -74,6 +77,7 @@ class _Rend:
     segs: list[Segment] = field(default_factory=list)  # sorted by start_t, non-overlapping
     starts: list[float] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    open: Segment | None = None  # the file being written: never journaled, never pruned
 
 
 class SegmentIndex:
@@ -82,6 +86,12 @@ class SegmentIndex:
     Memory is bounded by :meth:`prune` (the scheduler calls it with the retention horizon) and,
     as a safety net, by ``max_entries`` per rendition: the oldest entries beyond it are dropped
     from the index and their files handed to the next prune for deletion.
+
+    Besides the finished files, each rendition may have one *open* entry (:meth:`set_open`): the
+    file ffmpeg is still writing, so a clip whose end aired a second ago need not wait for the
+    10 s file to close. :meth:`segments_for`, :meth:`has_through` and :meth:`covered_until`
+    count it; :meth:`entries`, ``len``, :meth:`prune` and the journal never see it, and
+    :meth:`add` of the finished file (same path) replaces it.
     """
 
     def __init__(self, renditions: Iterable[str] = (), *, max_entries: int = 20000) -> None:
@@ -105,6 +115,8 @@ class SegmentIndex:
         if seg.end_t <= seg.start_t:
             return None
         r = self._rend(seg.rendition)
+        if r.open is not None and r.open.path == seg.path:
+            r.open = None  # the open file is finished: its real entry replaces the claim
         gap = None
         while r.segs and r.segs[-1].end_t > seg.start_t + GAP_TOLERANCE_S:
             last = r.segs[-1]
@@ -125,6 +137,27 @@ class SegmentIndex:
             r.starts.pop(0)
         return gap
 
+    def set_open(self, seg: Segment) -> None:
+        """Announce (or extend) the file being written for ``seg.rendition`` (``growing``)."""
+        seg.growing = True
+        self._rend(seg.rendition).open = seg
+
+    def clear_open(self, rendition: str) -> None:
+        """The run writing it ended: its file is indexed by add() or not at all."""
+        if rendition in self._r:
+            self._r[rendition].open = None
+
+    def open_segment(self, rendition: str) -> Segment | None:
+        """The open entry if it extends the finished ones: one that overlaps the last finished
+        file (a restarted run's first file, rejoining behind the live edge) is not offered
+        until add() has trimmed the older entry, else a cut would show those seconds twice."""
+        r = self._r.get(rendition)
+        if r is None or r.open is None or r.open.end_t <= r.open.start_t:
+            return None
+        if r.segs and r.open.start_t < r.segs[-1].end_t - GAP_TOLERANCE_S:
+            return None
+        return r.open
+
     def add_gap(self, gap: Gap) -> None:
         """Record a gap known from outside (e.g. the stream went offline)."""
         if gap.end_t > gap.start_t:
@@ -142,16 +175,23 @@ class SegmentIndex:
                 break
             if seg.end_t > start:
                 out.append(seg)
+        growing = self.open_segment(rendition)
+        if growing is not None and growing.start_t < end and growing.end_t > start:
+            out.append(growing)
         return out
 
     def has_through(self, t: float, rendition: str) -> bool:
-        """Is everything up to ``t`` on disk (the recording has reached ``t``)?"""
+        """Has the recording reached ``t``? (Through the open file: by streamlink's account.)"""
         end = self.covered_until(rendition)
         return end is not None and end >= t
 
     def covered_until(self, rendition: str) -> float | None:
         r = self._r.get(rendition)
-        return r.segs[-1].end_t if r and r.segs else None
+        done = r.segs[-1].end_t if r and r.segs else None
+        growing = self.open_segment(rendition)
+        if growing is None:
+            return done
+        return growing.end_t if done is None else max(done, growing.end_t)
 
     def covered_from(self, rendition: str) -> float | None:
         r = self._r.get(rendition)
@@ -234,6 +274,7 @@ class StreamTimeline:
         self._queued: dict[int, tuple[float, float | None]] = {}
         self._arrival_offset: float | None = None
         self.has_pdt = False
+        self.complete_until = 0.0  # output time through which whole HLS segments hit the pipe
 
     def on_queued(self, num: int, duration: float, date: float | None) -> None:
         """streamlink queued HLS segment ``num`` (EXTINF ``duration``, PDT ``date``)."""
@@ -260,6 +301,15 @@ class StreamTimeline:
         off = arrived - (start + duration)
         if self._arrival_offset is None or off < self._arrival_offset:
             self._arrival_offset = off
+
+    def on_complete(self, num: int) -> None:
+        """streamlink finished writing segment ``num`` into the pipe (``Segment N complete``):
+        every byte up to its end is ffmpeg's to read. Conservative, unlike on_written, which is
+        logged before the segment's first byte."""
+        for s in reversed(self._segs):
+            if s.num == num:
+                self.complete_until = max(self.complete_until, s.start + s.duration)
+                return
 
     @property
     def known_until(self) -> float:
@@ -291,11 +341,12 @@ _QUEUED = re.compile(
     r"date=(?P<date>None|[\dT:.+\-Z]+)"
 )
 _WRITING = re.compile(r"Writing segment (?P<num>\d+) to output")
+_COMPLETE = re.compile(r"Segment (?P<num>\d+) complete")  # not "Segment initialization N"
 
 
 def parse_streamlink_line(line: str) -> tuple[str, int, float, float | None] | None:
-    """``("queued", num, duration, date)`` or ``("written", num, 0, None)`` from one debug log
-    line of streamlink's HLS stream; None for anything else."""
+    """``("queued", num, duration, date)``, ``("written", num, 0, None)`` or ``("complete",
+    num, 0, None)`` from one debug log line of streamlink's HLS stream; None for anything else."""
     m = _QUEUED.search(line)
     if m:
         date = None
@@ -308,6 +359,9 @@ def parse_streamlink_line(line: str) -> tuple[str, int, float, float | None] | N
     m = _WRITING.search(line)
     if m:
         return "written", int(m["num"]), 0.0, None
+    m = _COMPLETE.search(line)
+    if m:
+        return "complete", int(m["num"]), 0.0, None
     return None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.open_segment import first_name, next_name, open_entry
 from engine.recorder import quality_args, validate_slug
 from engine.segments import (
     Gap,
@@ -140,6 +141,84 @@ def test_timeline_reanchors_on_each_segment_and_skips_holes() -> None:
     assert tl.wall(6.5)[0] == pytest.approx(T0 + 6.6)  # segment 4 starts at output 6.0
 
 
+def test_timeline_counts_only_completed_segments_as_fed() -> None:
+    """``Writing segment N`` is logged before N's first byte; only ``Segment N complete`` says
+    the pipe holds all of it, so complete_until trails known_until by the segment in flight."""
+    tl = StreamTimeline()
+    for n in (1, 2, 3):
+        tl.on_queued(n, 2.0, T0 + (n - 1) * 2.0)
+        tl.on_written(n, arrived=T0 + 8)
+    assert tl.complete_until == 0.0
+    tl.on_complete(1)
+    tl.on_complete(2)
+    assert (tl.complete_until, tl.known_until) == (4.0, 6.0)
+    tl.on_complete(99)  # not a written segment: ignored
+    assert tl.complete_until == 4.0
+
+
+def test_open_segment_counts_until_its_file_is_listed() -> None:
+    idx = SegmentIndex(["best", "480p"])
+    idx.add(seg(0, 10))
+    growing = seg(10, 13.5, name="/nowhere/run_00001.ts")
+    idx.set_open(growing)
+    assert growing.growing
+    assert idx.open_segment("best") is growing and idx.open_segment("480p") is None
+    assert idx.covered_until("best") == T0 + 13.5
+    assert idx.has_through(T0 + 13, "best") and not idx.has_through(T0 + 14, "best")
+    assert [s.start_t - T0 for s in idx.segments_for(T0 + 5, T0 + 12, "best")] == [0, 10]
+    assert idx.segments_for(T0 + 14, T0 + 20, "best") == []
+    # never journaled, counted or pruned as a finished file
+    assert [s.start_t - T0 for s in idx.entries("best")] == [0] and len(idx) == 1
+    dropped = idx.prune(T0 + 12, delete_files=False)
+    assert [s.start_t - T0 for s in dropped] == [0]
+    assert idx.open_segment("best") is growing  # the file being written is not prune's
+    # the finished file (same path) replaces it; the next file's claim follows
+    idx2 = SegmentIndex(["best"])
+    idx2.add(seg(0, 10))
+    idx2.set_open(seg(10, 13.5, name="/nowhere/run_00001.ts"))
+    idx2.add(seg(10, 20, name="/nowhere/run_00001.ts"))
+    assert idx2.open_segment("best") is None and idx2.covered_until("best") == T0 + 20
+    assert not idx2.entries("best")[-1].growing
+    idx2.set_open(seg(20, 21, name="/nowhere/run_00002.ts"))
+    idx2.clear_open("best")  # the run ended
+    assert idx2.covered_until("best") == T0 + 20
+    assert len(idx2.segments_for(T0, T0 + 30, "best")) == 2
+
+
+def test_open_segment_overlapping_the_last_file_is_not_offered() -> None:
+    """A restarted run's first file rejoins behind the live edge: until add() trims the older
+    entry, cutting from both would show the overlap twice."""
+    idx = SegmentIndex(["best"])
+    idx.add(seg(0, 10))
+    idx.set_open(seg(6, 9, name="/nowhere/run2_00000.ts"))
+    assert idx.open_segment("best") is None
+    assert idx.covered_until("best") == T0 + 10
+    assert len(idx.segments_for(T0, T0 + 20, "best")) == 1
+    idx.set_open(seg(6, 6, name="/nowhere/run2_00000.ts"))  # empty: nothing claimed
+    assert idx.open_segment("best") is None
+    fresh = SegmentIndex(["best"])
+    fresh.set_open(seg(0, 2, name="/nowhere/run_00000.ts"))  # a run's first file
+    assert fresh.covered_until("best") == T0 + 2 and fresh.covered_from("best") is None
+
+
+def test_open_entry_names_and_claims() -> None:
+    assert first_name("1700") == "1700_00000.ts"
+    assert next_name("1700_00009.ts") == "1700_00010.ts"
+    assert next_name("1700_99999.ts") == "1700_100000.ts"
+    assert next_name("odd.ts") is None
+    tl = StreamTimeline()
+    for n in (1, 2, 3):
+        tl.on_queued(n, 2.0, T0 + (n - 1) * 2.0)
+        tl.on_written(n, arrived=T0 + 8)
+    path = Path("/nowhere/1700_00001.ts")
+    assert open_entry(path, 2.0, tl, "best", "1700") is None  # nothing complete past 2.0
+    tl.on_complete(1)
+    tl.on_complete(2)
+    got = open_entry(path, 2.0, tl, "best", "1700")
+    assert got is not None
+    assert (got.start_t, got.end_t, got.timing) == (T0 + 2.0, T0 + 4.0, "pdt")
+
+
 def test_timeline_without_pdt_falls_back_to_arrival() -> None:
     tl = StreamTimeline()
     for n, arrived in ((1, 105.0), (2, 105.1), (3, 106.5), (4, 109.0)):
@@ -164,7 +243,11 @@ def test_parse_streamlink_debug_lines() -> None:
     assert parse_streamlink_line("[stream.hls][debug] Writing segment 5 to output") == (
         "written", 5, 0.0, None,
     )  # fmt: skip
-    assert parse_streamlink_line("[stream.hls][debug] Segment 5 complete") is None
+    # the last byte of segment 5 went into the pipe (what the open segment's claim rests on)
+    assert parse_streamlink_line("[stream.hls][debug] Segment 5 complete") == (
+        "complete", 5, 0.0, None,
+    )  # fmt: skip
+    assert parse_streamlink_line("[stream.hls][debug] Segment initialization 5 complete") is None
     assert parse_streamlink_line("[cli][info] Opening stream: 360p (hls)") is None
 
 
