@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import av
 import ffmpeg as ffmpeg_lib
 
+from engine.cut_plan import plan_cut
 from engine.ffmpeg_bin import ffmpeg_exe
 from engine.ffmpeg_job import (
     ClipError,
@@ -46,9 +47,9 @@ from engine.ffmpeg_job import (
     remove_stale_scratch,
     run_ffmpeg,
     scratch,
-    write_listing,
 )
 from engine.media_probe import cut_head, lowest_at_least, probe
+from engine.open_segment import flushed_for
 from engine.segments import Gap, Segment, SegmentIndex, covered
 
 log = logging.getLogger(__name__)
@@ -213,58 +214,38 @@ class Clipper:
         first = self.renditions[0]
         for _ in range(polls):
             now = self.clock()
-            if self.index.has_through(end, first):
+            if await self._through(end, first):
                 deadline = min(deadline, now + self.preview_wait_s)
-                if all(self.index.has_through(end, r) for r in self.renditions):
+                if all([await self._through(end, r) for r in self.renditions[1:]]):
                     return
             if now >= deadline or (self._is_recording is not None and not self._is_recording()):
                 return
             await self._sleep(self.poll_s)
 
-    # -- pieces ----------------------------------------------------------------------------------
-    async def _prepare(
-        self, segs: list[Segment], start: float, end: float, tmp: Path
-    ) -> tuple[Path, float, float]:
-        """Write the concat list for [start, end) of ``segs``; returns (list, residual, covered):
-        the list's first file begins at the last keyframe at or before ``start`` (a trimmed copy
-        when that keyframe is not the file's first), ``residual`` seconds before ``start``."""
-        for seg in segs:
-            if not seg.path.exists():
-                raise ClipError(f"segment file missing: {seg.path}")
-        span = covered(segs, start, end)
-        first = segs[0]
-        try:
-            head = await asyncio.to_thread(
-                cut_head, first.path, max(0.0, start - first.start_t), tmp / "head.ts",
-                first.duration if first.trimmed else None,
-            )  # fmt: skip
-        except (OSError, av.error.FFmpegError, ValueError) as exc:
-            raise ClipError(f"unreadable segment {first.path}: {exc}") from exc
-        entries = [(head.path, head.outpoint)]
-        for s in segs[1:]:
-            outpoint = None
-            if s.trimmed:  # concat compares outpoint with the file's raw timestamps
-                try:
-                    info = await asyncio.to_thread(probe, s.path)
-                except (OSError, av.error.FFmpegError) as exc:
-                    raise ClipError(f"unreadable segment {s.path}: {exc}") from exc
-                outpoint = (info.start_time or 0.0) + s.duration
-            entries.append((s.path, outpoint))
-        listing = tmp / "list.ffconcat"
-        write_listing(listing, entries)
-        return listing, head.residual, span
+    async def _through(self, end: float, rendition: str) -> bool:
+        """Is ``end`` on disk? Through a closed file by the index; through the file ffmpeg is
+        still writing only once its packets (both streams) reach ``end`` plus a margin."""
+        if not self.index.has_through(end, rendition):
+            return False
+        seg = self.index.open_segment(rendition)
+        if seg is None or seg.start_t >= end:
+            return True
+        return await asyncio.to_thread(flushed_for, seg, end) is not None
 
+    # -- pieces ----------------------------------------------------------------------------------
     async def _copy_cut(self, segs: list[Segment], start: float, end: float, dest: Path) -> None:
         """Stream-copy [start, end) of ``segs`` into a faststart MP4 at ``dest``. No demuxer
         seek: ``-itsoffset -residual`` puts the preroll GOP before 0, where the MP4 edit list
         hides it."""
         with self._using(segs), scratch(self.out_dir) as tmp:
-            listing, residual, span = await self._prepare(segs, start, end, Path(tmp))
-            inp = ffmpeg_lib.input(str(listing), f="concat", safe=0, itsoffset=f"{-residual:.6f}")
+            plan = await plan_cut(segs, start, end, Path(tmp))
+            inp = ffmpeg_lib.input(
+                str(plan.listing), f="concat", safe=0, itsoffset=f"{-plan.residual:.6f}"
+            )
             part = Path(tmp) / "out.mp4"
             out = ffmpeg_lib.output(
                 inp["v:0"], inp["a:0?"], str(part),
-                c="copy", t=f"{span:.3f}", movflags="+faststart", f="mp4",
+                c="copy", t=f"{plan.span:.3f}", movflags="+faststart", f="mp4",
             )  # fmt: skip
             await self._run(out, f"cut of {dest.name}")
             publish(part, dest)
@@ -316,13 +297,14 @@ class Clipper:
             # the cheapest source to decode that still has the lines (1080p60 costs 3-5x 480p)
             r, segs = await self._smallest_at_least(sources, height)
             with self._using(segs), scratch(self.out_dir) as tmp:
-                listing, residual, span = await self._prepare(segs, start, end, Path(tmp))
-                inp = ffmpeg_lib.input(str(listing), f="concat", safe=0)
+                plan = await plan_cut(segs, start, end, Path(tmp))
+                inp = ffmpeg_lib.input(str(plan.listing), f="concat", safe=0)
                 video = inp["v:0"].filter("scale", -2, f"min({height},ih)").filter("fps", 30)
                 part = Path(tmp) / "out.mp4"
                 out = ffmpeg_lib.output(
                     video, inp["a:0?"], str(part),
-                    ss=f"{residual:.3f}", t=f"{span:.3f}", movflags="+faststart", f="mp4",
+                    ss=f"{plan.residual:.3f}", t=f"{plan.span:.3f}", movflags="+faststart",
+                    f="mp4",
                     pix_fmt="yuv420p", vcodec=self.transcode_codec, preset=self.transcode_preset,
                     **{"b:v": str(video_bps), "maxrate": str(int(video_bps * 1.1)),
                        "bufsize": str(video_bps), "c:a": "aac", "b:a": str(audio_bps),

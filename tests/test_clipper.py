@@ -6,9 +6,11 @@ import dataclasses
 import importlib.util
 import stat
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -309,3 +311,55 @@ def test_bench_clip_cut_smoke() -> None:
     r = _load_bench("clip_cut").run(tiny=True, runs=1)
     assert set(r) == {"cut_s", "bare_s", "ratio", "ready_s"}
     assert 0 < r["cut_s"] < 10 and 0 < r["bare_s"] < 10
+
+
+def truncated_copy(src: Path, dst: Path, fraction: float) -> Path:
+    """The first ``fraction`` of ``src``, cut mid TS packet (as a file being written can be)."""
+    data = src.read_bytes()
+    n = int(len(data) * fraction)
+    n -= n % 188
+    dst.write_bytes(data[: n + 77])
+    return dst
+
+
+async def test_truncated_open_segment_makes_a_valid_clip_bounded_by_its_bytes(
+    recorded_stream: Recording,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    rec = recorded_stream
+    done, nxt = rec.index.entries("best")[:2]
+    part = truncated_copy(nxt.path, tmp_path / "run_00001.ts", 0.6)
+    have = media_probe.flushed_span(part)
+    assert have is not None and 4.5 < have[1] - have[0] < 7.5
+    idx = SegmentIndex(["best"])
+    idx.add(dataclasses.replace(done))
+    # streamlink claims more than is on disk (as it does while ffmpeg muxes)
+    claim = Segment(part, nxt.start_t, nxt.start_t + 9.0, "best", size=part.stat().st_size)
+    idx.set_open(claim)
+    clipper = Clipper(idx, tmp_path / "clips", wait_timeout_s=1.0, poll_s=0.1)
+    # within the bytes (+ margin): cut at once, ending exactly at clip_end
+    w = Window(done.end_t - 5.2, nxt.start_t + 3.0, nxt.start_t)
+    files = await clipper.cut(w, 10 * MiB, name="within")
+    info = media_probe.probe(files.original)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.has_audio
+    assert info.duration == pytest.approx(w.clip_end - w.clip_start, abs=0.1)
+    assert media_probe.is_faststart(files.original)
+    assert aired(rec, files.original, w.clip_start) == pytest.approx(w.clip_start, abs=0.1)
+    # past the bytes: waits out the timeout, then cuts what is on disk, never the torn tail
+    late = Window(nxt.start_t + 1.0, nxt.start_t + 8.5, nxt.start_t + 2.0)
+    t0 = time.monotonic()
+    files = await clipper.cut(late, 10 * MiB, name="late")
+    assert time.monotonic() - t0 >= 0.9, "it waited for the bytes first"
+    info = media_probe.probe(files.original)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.has_audio
+    assert media_probe.is_faststart(files.original)
+    expect = (have[1] - have[0]) - 0.5 - 1.0  # on disk, minus the margin, minus the head
+    assert info.duration == pytest.approx(expect, abs=0.15)
+    frame = decode_counter(media_probe.first_frame_gray(files.original))
+    assert rec.fake.aired_at(rec.slug, frame, late.clip_start) == pytest.approx(
+        late.clip_start, abs=0.1
+    )
+    # the torn tail is not in it: every frame decodes, none lies past what was on disk
+    with av.open(str(files.original)) as c:
+        shown = [f.time for f in c.decode(c.streams.video[0]) if f.time is not None]
+    assert len(shown) == pytest.approx(expect * 30, abs=6) and max(shown) <= expect + 0.1
