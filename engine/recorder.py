@@ -5,23 +5,10 @@ Discord's upload limit without transcoding). Each pipeline is supervised: when s
 ffmpeg exits (stream offline, network, a crash), both are stopped, the backoff sleeps (doubling
 up to a cap, reset after a run that produced segments) and both restart. The index notes the gap.
 
-ffmpeg flags, and why:
-- ``-c copy``: no decode. Measured (bench/recorders.py, 10 recorders x 2 renditions of a
-  1.9 + 0.5 Mb/s stream): ~0.2 % of a core per ffmpeg, ~0.25 % per streamlink; PSS ~13 MiB per
-  ffmpeg and ~37 MiB per streamlink, i.e. ~100 MiB per two-rendition recorder.
-- ``-f segment -segment_format mpegts -segment_time N``: the segment muxer only cuts at
-  keyframes (``break_non_keyframes`` off), so every file starts with one and plays on its own;
-  MPEG-TS survives a killed ffmpeg (no trailer to lose), unlike MP4.
-- ``-reset_timestamps 1``: each file's timestamps start near 0 (a cut's offsets are plain
-  offsets into the file) and a file never depends on the previous one's.
-- ``-segment_list pipe:1 -segment_list_type csv``: ffmpeg prints ``name,start,end`` when a file
-  is finished (start/end on the run's continuous timeline), so there is no directory polling.
-- ``-map 0:v:0? -map 0:a:0?``: only the media; Kick/IVS also carry a timed-ID3 data stream.
-streamlink runs with ``--loglevel debug`` because its HLS debug lines carry each segment's
-EXT-X-PROGRAM-DATE-TIME, which times the files (see engine/segments.py); ``--stream-timeout``
-bounds how long a silent stream (gone offline) keeps a pipeline up; ``--hls-live-edge`` (3, the
-default) is how far behind live a (re)start joins, which is also why a quick restart overlaps
-the previous run instead of leaving a hole (the index trims the overlap).
+The command lines, and why each flag is there, are engine/recorder_cmd.py's. The file ffmpeg
+is writing is announced as the index's open entry (engine/open_segment.py): the segment
+pattern's next name, begun where the last listed file ended, fed as far as streamlink's
+``Segment N complete`` lines say; a clip need not wait for it to close.
 
 Child processes are started by engine.procs: own process group, SIGTERM on parent death, reaped.
 Their pipes are drained to EOF whatever they print (engine.procs.read_lines). A stall watchdog
@@ -48,6 +35,7 @@ from pathlib import Path
 from engine.backoff import Backoff
 from engine.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
 from engine.media_probe import packet_span
+from engine.open_segment import first_name, next_name, open_entry
 from engine.procs import read_lines, reap, start_process, stop_process
 from engine.recorder_cmd import SLUG_RE, ffmpeg_argv, quality_args, streamlink_argv, validate_slug
 from engine.segments import (
@@ -77,6 +65,8 @@ class _Run:
     ff_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
     progress: float = 0.0  # monotonic time of the start, then of the last indexed segment
     stalled: bool = False
+    open_path: Path | None = None  # the file ffmpeg writes now, begun at output time open_start
+    open_start: float = 0.0
 
 
 class Recorder:
@@ -238,6 +228,7 @@ class Recorder:
             stream_timeout_s=self.stream_timeout_s, extra=self._streamlink_args,
         )  # fmt: skip
         ff_argv = ffmpeg_argv(self._ffmpeg, out / f"{run.run_id}_%05d.ts", self.segment_s)
+        run.open_path = out / first_name(run.run_id)
         rfd, wfd = os.pipe()
         try:
             run.streamlink = await start_process(
@@ -281,6 +272,7 @@ class Recorder:
             )
             await asyncio.gather(*readers, return_exceptions=True)
             await asyncio.gather(*waits, return_exceptions=True)
+            self.index.clear_open(rendition)  # what ffmpeg left is _index_partial's to judge
         await self._index_partial(run)
         if run.stalled and not self._stop_evt.is_set():
             self.stalls[rendition] += 1
@@ -341,8 +333,19 @@ class Recorder:
         kind, num, duration, date = parsed
         if kind == "queued":
             run.timeline.on_queued(num, duration, date)
-        else:
+        elif kind == "written":
             run.timeline.on_written(num, self.clock())
+        else:
+            run.timeline.on_complete(num)
+            self._announce_open(run)
+
+    def _announce_open(self, run: _Run) -> None:
+        """(Re)state the open entry: the file being written, as far as streamlink has fed it."""
+        if run.open_path is None:
+            return
+        seg = open_entry(run.open_path, run.open_start, run.timeline, run.rendition, run.run_id)
+        if seg is not None:
+            self.index.set_open(seg)
 
     @staticmethod
     def _on_ffmpeg_log(run: _Run, line: str) -> None:
@@ -357,6 +360,10 @@ class Recorder:
         run.listed.add(name)
         run.last_end = end
         self._add_segment(run, self.dir_for(run.rendition) / name, start, end)
+        nxt = next_name(name)
+        run.open_path = self.dir_for(run.rendition) / nxt if nxt else None
+        run.open_start = end
+        self._announce_open(run)
 
     def _add_segment(self, run: _Run, path: Path, start: float, end: float) -> None:
         mapped = run.timeline.wall(start)
