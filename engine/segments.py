@@ -89,9 +89,10 @@ class SegmentIndex:
 
     Besides the finished files, each rendition may have one *open* entry (:meth:`set_open`): the
     file ffmpeg is still writing, so a clip whose end aired a second ago need not wait for the
-    10 s file to close. :meth:`segments_for`, :meth:`has_through` and :meth:`covered_until`
-    count it; :meth:`entries`, ``len``, :meth:`prune` and the journal never see it, and
-    :meth:`add` of the finished file (same path) replaces it.
+    10 s file to close. :meth:`segments_for`, :meth:`has_through` and :meth:`recorded_until`
+    count it; :meth:`covered_until`/:meth:`covered_from`, :meth:`entries`, ``len``,
+    :meth:`prune` and the journal never see it (they describe finished files), and :meth:`add`
+    of the finished file (same path) replaces it.
     """
 
     def __init__(self, renditions: Iterable[str] = (), *, max_entries: int = 20000) -> None:
@@ -182,12 +183,17 @@ class SegmentIndex:
 
     def has_through(self, t: float, rendition: str) -> bool:
         """Has the recording reached ``t``? (Through the open file: by streamlink's account.)"""
-        end = self.covered_until(rendition)
+        end = self.recorded_until(rendition)
         return end is not None and end >= t
 
     def covered_until(self, rendition: str) -> float | None:
+        """End of the finished files (the open one not counted: see recorded_until)."""
         r = self._r.get(rendition)
-        done = r.segs[-1].end_t if r and r.segs else None
+        return r.segs[-1].end_t if r and r.segs else None
+
+    def recorded_until(self, rendition: str) -> float | None:
+        """End of what is recorded, the file still being written included."""
+        done = self.covered_until(rendition)
         growing = self.open_segment(rendition)
         if growing is None:
             return done

@@ -163,7 +163,8 @@ def test_open_segment_counts_until_its_file_is_listed() -> None:
     idx.set_open(growing)
     assert growing.growing
     assert idx.open_segment("best") is growing and idx.open_segment("480p") is None
-    assert idx.covered_until("best") == T0 + 13.5
+    assert idx.recorded_until("best") == T0 + 13.5
+    assert idx.covered_until("best") == T0 + 10  # finished files only, as before
     assert idx.has_through(T0 + 13, "best") and not idx.has_through(T0 + 14, "best")
     assert [s.start_t - T0 for s in idx.segments_for(T0 + 5, T0 + 12, "best")] == [0, 10]
     assert idx.segments_for(T0 + 14, T0 + 20, "best") == []
@@ -177,11 +178,11 @@ def test_open_segment_counts_until_its_file_is_listed() -> None:
     idx2.add(seg(0, 10))
     idx2.set_open(seg(10, 13.5, name="/nowhere/run_00001.ts"))
     idx2.add(seg(10, 20, name="/nowhere/run_00001.ts"))
-    assert idx2.open_segment("best") is None and idx2.covered_until("best") == T0 + 20
+    assert idx2.open_segment("best") is None and idx2.recorded_until("best") == T0 + 20
     assert not idx2.entries("best")[-1].growing
     idx2.set_open(seg(20, 21, name="/nowhere/run_00002.ts"))
     idx2.clear_open("best")  # the run ended
-    assert idx2.covered_until("best") == T0 + 20
+    assert idx2.recorded_until("best") == T0 + 20
     assert len(idx2.segments_for(T0, T0 + 30, "best")) == 2
 
 
@@ -192,13 +193,14 @@ def test_open_segment_overlapping_the_last_file_is_not_offered() -> None:
     idx.add(seg(0, 10))
     idx.set_open(seg(6, 9, name="/nowhere/run2_00000.ts"))
     assert idx.open_segment("best") is None
-    assert idx.covered_until("best") == T0 + 10
+    assert idx.recorded_until("best") == T0 + 10
     assert len(idx.segments_for(T0, T0 + 20, "best")) == 1
     idx.set_open(seg(6, 6, name="/nowhere/run2_00000.ts"))  # empty: nothing claimed
     assert idx.open_segment("best") is None
     fresh = SegmentIndex(["best"])
     fresh.set_open(seg(0, 2, name="/nowhere/run_00000.ts"))  # a run's first file
-    assert fresh.covered_until("best") == T0 + 2 and fresh.covered_from("best") is None
+    assert fresh.recorded_until("best") == T0 + 2 and fresh.has_through(T0 + 2, "best")
+    assert fresh.covered_until("best") is None and fresh.covered_from("best") is None
 
 
 def test_open_entry_names_and_claims() -> None:
