@@ -86,31 +86,37 @@ def packet_span(path: str | Path) -> tuple[float, float] | None:
 
 
 def flushed_span(path: str | Path) -> tuple[float, float] | None:
-    """Like :func:`packet_span`, but ending where the *shortest* stream ends: of a file ffmpeg
-    is still writing, the seconds that both audio and video reach (the muxer interleaves them,
-    so one runs ahead of the other by a fraction of a second). A truncated tail reads as the
-    packets before it. None when nothing is readable yet."""
+    """(first timestamp, how far every stream is complete) of an MPEG-TS file ffmpeg may still
+    be writing, in seconds on the file's clock. A stream is complete up to the *decoding* time
+    of its last packet, exclusive: the demuxer hands out a file's last PES whole or torn
+    (nothing ends it but EOF), so that packet is never counted, and concat's ``outpoint``
+    (which compares decoding times) at or before it leaves it out of a cut. The minimum over
+    the streams: the muxer interleaves them, one runs ahead of the other. None when nothing
+    is readable yet; (lo, lo) while a stream has no packet."""
     lo: float | None = None
-    ends: dict[int, float] = {}
+    last: dict[int, float] = {}
     media: set[int] = set()
     try:
         with av.open(str(path)) as c:
             media = {s.index for s in (*c.streams.video, *c.streams.audio)}
             for pkt in c.demux():
-                ts = pkt.pts if pkt.pts is not None else pkt.dts
-                if ts is None or pkt.time_base is None or pkt.size == 0:
+                if pkt.time_base is None or pkt.size == 0:
                     continue
-                start = float(ts * pkt.time_base)
-                end = start + float((pkt.duration or 0) * pkt.time_base)
+                pts = pkt.pts if pkt.pts is not None else pkt.dts
+                dts = pkt.dts if pkt.dts is not None else pkt.pts
+                if pts is None or dts is None:
+                    continue
+                start = float(pts * pkt.time_base)
                 lo = start if lo is None else min(lo, start)
-                ends[pkt.stream.index] = max(end, ends.get(pkt.stream.index, end))
+                i = pkt.stream.index
+                last[i] = max(float(dts * pkt.time_base), last.get(i, float("-inf")))
     except (av.error.FFmpegError, OSError):
         pass  # what was read before the damage stands
-    if lo is None or not ends:
+    if lo is None or not last:
         return None
-    if media - ends.keys():
+    if media - last.keys():
         return lo, lo  # a stream with no packet yet: nothing is complete
-    return lo, min(ends.values())
+    return lo, max(lo, min(last.values()))
 
 
 def lowest_at_least(paths: list[Path], height: int) -> int | None:

@@ -19,6 +19,7 @@ from engine import media_probe
 from engine.clipper import ClipError, Clipper, Window
 from engine.ffmpeg_bin import ffmpeg_exe
 from engine.ffmpeg_job import write_listing
+from engine.open_segment import FLUSH_MARGIN_S
 from engine.segments import Segment, SegmentIndex
 from tests.fakes.hls_stream import decode_counter
 from tests.fakes.media_fixtures import (  # noqa: F401 - fixtures
@@ -353,7 +354,7 @@ async def test_truncated_open_segment_makes_a_valid_clip_bounded_by_its_bytes(
     info = media_probe.probe(files.original)
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.has_audio
     assert media_probe.is_faststart(files.original)
-    expect = (have[1] - have[0]) - 0.5 - 1.0  # on disk, minus the margin, minus the head
+    expect = (have[1] - have[0]) - FLUSH_MARGIN_S - 1.0  # on disk, minus margin and head
     assert info.duration == pytest.approx(expect, abs=0.15)
     frame = decode_counter(media_probe.first_frame_gray(files.original))
     assert rec.fake.aired_at(rec.slug, frame, late.clip_start) == pytest.approx(
