@@ -2,13 +2,14 @@
 
     python bench/moment_to_post.py [--runs 3] [--segment-s 10]
 
-Runs the real bot (discord.py, streamlink, ffmpeg, SQLite) against the project's local fakes
-and, per moment, splits the time after the clip window closed into:
-  recording  until the segment holding clip_end is on disk (segment length + HLS delivery);
-  cut        segments on disk -> original, preview and thumbnail ready (stream copy);
-  post       ready -> the message with the video is in the fake Discord's review channel.
-The cut + post part is what this code controls; recording latency is set by segment_s and the
-stream's own delivery, and is printed separately so the two are never confused.
+Runs the real bot (discord.py, streamlink, ffmpeg, SQLite) against the project's local fakes.
+The headline is the whole time from the end of the clip window (moment + after-window) to the
+message in the fake Discord's review channel, split into:
+  waiting  until clip_end is on disk in every recorded rendition: the HLS segment holding it
+           delivered (the fake serves 2 s segments), and, as the recorder's 10 s file is still
+           open then, its bytes verified by a packet read (engine/open_segment.py);
+  cut      original, preview and thumbnail made (stream copy);
+  post     ready -> the message with the video is in the review channel.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ async def run(runs: int, segment_s: float, work: Path) -> list[dict[str, float]]
                     await poster(clip_id)
 
                 h.services.extra["poster"] = timed_poster
+                clipper: Any = feed.clipper
+                waited: dict[float, float] = {}
+                wait_recorded = clipper._wait_recorded
+
+                async def timed_wait(end: float) -> None:
+                    await wait_recorded(end)
+                    waited[end] = time.time()
+
+                clipper._wait_recorded = timed_wait  # when the clipper stopped waiting for video
                 for k in range(runs):
                     since = len(fake.messages)
                     for i in range(8):
@@ -88,11 +98,6 @@ async def run(runs: int, segment_s: float, work: Path) -> list[dict[str, float]]
                             "detected", "cutting", "ready", "posting", "posted"
                         ) if r.id not in ready_at]  # fmt: skip
                     row = rows[-1]
-                    on_disk = None
-                    while on_disk is None:
-                        if feed.index.has_through(row.clip_end, "best"):
-                            on_disk = time.time()
-                        await asyncio.sleep(0.05)
                     msg = await fake.wait_for_message(
                         lambda m, cid=row.id: f"clip:approve:{cid}" in m.custom_ids(),
                         channel=h.cast.review,
@@ -101,12 +106,14 @@ async def run(runs: int, segment_s: float, work: Path) -> list[dict[str, float]]
                     )
                     posted = time.time()
                     assert msg.attachments, "the video is attached"
+                    row = await clips.get(row.id)  # clip_end as cut (an upgrade extends it)
+                    on_disk = waited[float(row.clip_end)]
                     results.append(
                         {
-                            "recording": on_disk - row.clip_end,
+                            "total": posted - row.clip_end,
+                            "waiting": on_disk - row.clip_end,
                             "cut": ready_at[row.id] - on_disk,
                             "post": posted - ready_at[row.id],
-                            "total": posted - row.clip_end,
                         }
                     )
                     print(
@@ -130,15 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-post-") as tmp:
         results = asyncio.run(run(args.runs, args.segment_s, Path(tmp)))
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    print(f"medians over {len(results)} moments (segment_s={args.segment_s:g}):")
-    print(f"  recording latency after the window (segment + delivery): {med['recording']:.2f} s")
+    print(f"medians over {len(results)} moments (segment_s={args.segment_s:g}, copy path):")
     print(
-        f"  cut (copy path) + post, what the bot adds:               "
-        f"{med['cut'] + med['post']:.2f} s   (target <= 3 s: "
-        f"{'met' if med['cut'] + med['post'] <= 3 else 'MISSED'})"
+        f"  moment -> clip message, minus the after-window: {med['total']:.2f} s"
+        f"   (target <= 3 s: {'met' if med['total'] <= 3 else 'MISSED'})"
     )
-    print(f"    of which cut {med['cut']:.2f} s, post {med['post']:.2f} s")
-    print(f"  total, moment -> message minus the after-window:         {med['total']:.2f} s")
+    print(
+        f"    waiting for video {med['waiting']:.2f} s, cut {med['cut']:.2f} s, "
+        f"post {med['post']:.2f} s   (medians of each part; they need not add up)"
+    )
+    worst = max(r["total"] for r in results)
+    print(f"  worst moment: {worst:.2f} s")
     return 0
 
 
