@@ -62,7 +62,7 @@ VOLUME ["/data"]
 # Healthy only while the Discord gateway is connected and no feed has died (heartbeat file).
 # The same check as `bot.py --health`, without loading discord.py: it runs every 30 s all day.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "engine.health"]
+    CMD ["python", "-m", "engine.core.health"]
 
 # bot.py stops feeds, recorders, scheduler and storage on SIGTERM well within Docker's 10 s.
 STOPSIGNAL SIGTERM

@@ -26,17 +26,17 @@ import httpx
 import yarl
 from discord.ext import commands
 
-from engine.app import App
 from engine.backoff import Backoff, sleep_unless
 from engine.config import Config, ConfigError, default_config_path, load_config
-from engine.detector import Detector
-from engine.feed import Feed
-from engine.health import report as health_report
-from engine.history import StatsHistory
-from engine.kick_api import KickApi
-from engine.logging_setup import configure_logging
-from engine.pipeline import ClipPipeline
-from engine.watch_hub import SessionTracker, WatchHub
+from engine.core.app import App
+from engine.core.feed import Feed
+from engine.core.health import report as health_report
+from engine.core.history import StatsHistory
+from engine.core.logging_setup import configure_logging
+from engine.core.pipeline import ClipPipeline
+from engine.core.watch_hub import SessionTracker, WatchHub
+from engine.detection.detector import Detector
+from engine.kick.api import KickApi
 from storage.clips import ClipRepo
 from storage.db import Database
 from storage.sessions import SessionRepo
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets = [s for s in (token, os.environ.get("KICK_CLIENT_SECRET", "")) if s]
     configure_logging(config.logging, secrets)
     if args.check:
-        from engine.checks import run_checks
+        from engine.core.checks import run_checks
 
         return asyncio.run(run_checks(config, token))
     return asyncio.run(run(config, token))

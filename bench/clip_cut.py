@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.clipper import Clipper, Window
-from engine.ffmpeg_bin import ffmpeg_exe
-from engine.segments import Segment, SegmentIndex, parse_segment_csv
+from engine.media.clipper import Clipper, Window
+from engine.media.ffmpeg_bin import ffmpeg_exe
+from engine.media.segments import Segment, SegmentIndex, parse_segment_csv
 from tests.fakes.hls_stream import FakeHLS, MediaSpec, Rendition, encode_media
 
 CACHE = Path(tempfile.gettempdir()) / "kick_clip_bench"

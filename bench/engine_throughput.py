@@ -4,7 +4,7 @@
 
 Prints msgs/s for: json.loads alone over plain lines; the detector on ready events; the whole
 plain-line path (decode + emote parse + detect); raw decode of Pusher frames (two json.loads);
-the whole Pusher path (engine.pusher.parse_frame + detect); the ratios; and the memory one
+the whole Pusher path (engine.kick.pusher.parse_frame + detect); the ratios; and the memory one
 Detector holds after an hour of chat at --hour-rate msg/s. Targets: detector >= 200,000 msg/s;
 Pusher path >= 0.5x raw decode.
 """
@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_chat import messages, plain_line, pusher_frame
 
 from engine.config import Config, load_config
-from engine.detector import Detector
+from engine.detection.detector import Detector
 from engine.events import ChatMessage
-from engine.pusher import parse_frame
+from engine.kick.pusher import parse_frame
 
 CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 DECODE = "json.loads only (plain lines)"

@@ -7,7 +7,7 @@ The headline is the whole time from the end of the clip window (moment + after-w
 message in the fake Discord's review channel, split into:
   waiting  until clip_end is on disk in every recorded rendition: the HLS segment holding it
            delivered (the fake serves 2 s segments), and, as the recorder's 10 s file is still
-           open then, its bytes verified by a packet read (engine/open_segment.py);
+           open then, its bytes verified by a packet read (engine/media/open_segment.py);
   cut      original, preview and thumbnail made (stream copy);
   post     ready -> the message with the video is in the review channel.
 """

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.recorder import Recorder
+from engine.media.recorder import Recorder
 from tests.fakes.hls_stream import FakeHLS, MediaSpec, encode_media
 
 CACHE = Path(tempfile.gettempdir()) / "kick_clip_bench"

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 
 if TYPE_CHECKING:
-    from engine.app import App
+    from engine.core.app import App
 
 NOT_REVIEWER = "Only reviewers can do that: you need Manage Server or this server's reviewer role."
 NOT_MANAGER = "Only members with Manage Server can change this bot's setup."

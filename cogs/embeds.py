@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from engine.emotes import readable
+from engine.detection.emotes import readable
 
 STATUS_COLOURS = {
     "posted": discord.Colour.blurple(),

@@ -1,6 +1,6 @@
 """The one error path to users, for slash commands, buttons and modals alike.
 
-- UserError (engine.app): a refusal worded for the operator; shown as is.
+- UserError (engine.core.app): a refusal worded for the operator; shown as is.
 - CheckFailure: the member may not do this; shown ephemerally (cogs.checks words it).
 - Anything else is a bug: logged with a short reference id, and the member sees only the id,
   so a report in the support channel finds the traceback in the log without leaking details.
@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import safe_send
-from engine.app import UserError
+from engine.core.app import UserError
 
 log = logging.getLogger("cogs.errors")
 

@@ -1,4 +1,4 @@
-"""Writes the heartbeat file (engine/health.py) that `bot.py --health` reads.
+"""Writes the heartbeat file (engine/core/health.py) that `bot.py --health` reads.
 
 Gateway state comes from discord.py's own events: READY/RESUMED mean connected, a dropped
 socket means not. The file is removed on a clean stop, so a stopped bot is never "healthy".
@@ -16,7 +16,7 @@ from typing import Any
 
 from discord.ext import commands
 
-from engine.health import FeedHealth, heartbeat, write_heartbeat
+from engine.core.health import FeedHealth, heartbeat, write_heartbeat
 
 log = logging.getLogger("cogs.health")
 

@@ -21,10 +21,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from cogs.review_view import refresh_message
-from engine.daily import daily_summary as render_summary
-from engine.daily import day_of, day_range_utc, tally
-from engine.housekeeping import clean_rejected, clean_segments
-from engine.maintenance import DiskGuard, disk_status
+from engine.core.daily import daily_summary as render_summary
+from engine.core.daily import day_of, day_range_utc, tally
+from engine.core.housekeeping import clean_rejected, clean_segments
+from engine.core.maintenance import DiskGuard, disk_status
 
 log = logging.getLogger("cogs.maintenance")
 

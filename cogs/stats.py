@@ -1,6 +1,6 @@
 """`/stats [streamer]`: one embed per watched streamer, each with a PNG chart of its last 30 min.
 
-The chart is rendered in a worker thread (engine.chart) after the interaction is deferred, so a
+The chart is rendered in a worker thread (engine.core.chart) after the interaction is deferred, so a
 slow render never makes Discord show "interaction failed". Discord takes at most 10 embeds, 10
 files and 6000 embed characters per message, so a long answer is split over followups (charts
 stay with their embeds) and capped at MAX_MESSAGES of them.
@@ -18,7 +18,7 @@ from discord.ext import commands
 from cogs import embeds, safe_send
 from cogs.checks import app_of, guild_id_of
 from cogs.watch import streamer_autocomplete
-from engine.chart import render_chart_async
+from engine.core.chart import render_chart_async
 
 log = logging.getLogger("cogs.stats")
 

@@ -1,6 +1,7 @@
 """`/thresholds show|set|reset`: per-streamer trigger tuning, effective on the next chat line.
 
-The trigger choices come from engine.thresholds.TUNABLES, the same table the Detector and the
+The trigger choices come from engine.detection.thresholds.TUNABLES, the same table the Detector
+and the
 validation use, so the menu, the allowed range and the error message cannot disagree. The range
 is in each choice's label, because Discord shows choices but not a per-choice description.
 """
@@ -14,7 +15,7 @@ from discord.ext import commands
 from cogs import embeds, safe_send
 from cogs.checks import app_of, guild_id_of, reviewer_only
 from cogs.watch import streamer_autocomplete
-from engine.thresholds import TUNABLES
+from engine.detection.thresholds import TUNABLES
 
 
 def _label(name: str) -> str:

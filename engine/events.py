@@ -90,7 +90,7 @@ class Moment:
 @dataclass(slots=True)
 class Snapshot:
     """What /stats shows about one Detector right now (Detector.snapshot; importable from
-    engine.detector as before)."""
+    engine.detection.detector as before)."""
 
     velocity: float
     baseline: float

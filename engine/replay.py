@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from engine.config import SHIPPED_CONFIG, ConfigError, load_config
-from engine.detector import Detector
-from engine.emotes import EmoteParser
+from engine.detection.detector import Detector
+from engine.detection.emotes import EmoteParser
 from engine.events import (
     ChatMessage,
     Event,
@@ -43,7 +43,7 @@ from engine.events import (
     plausible_time,
     plausible_viewers,
 )
-from engine.pusher import LIVE_EVENT, OFFLINE_EVENT, parse_frame
+from engine.kick.pusher import LIVE_EVENT, OFFLINE_EVENT, parse_frame
 
 # Everything decoding or converting one line can raise: json's RecursionError for a line nested
 # 100,000 deep, OverflowError for float(10**400), ValueError (FrameError, UnicodeError) for the

@@ -1,7 +1,7 @@
 """Live sessions of each streamer (one row per Kick livestream the bot saw), and which clips
 were made during which session.
 
-Written by engine.watch_hub.SessionTracker from the Feeds' LiveChange events. Times are ISO
+Written by engine.core.watch_hub.SessionTracker from the Feeds' LiveChange events. Times are ISO
 UTC text like everywhere in storage; the tracker passes unix seconds.
 """
 

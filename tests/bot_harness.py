@@ -28,10 +28,10 @@ import discord
 import pytest
 
 from bot import ClipBot, Services, build_services
-from engine import media_probe
-from engine.app import App
 from engine.config import Config, HealthConfig, StorageConfig, load_config
+from engine.core.app import App
 from engine.events import Moment
+from engine.media import probe as media_probe
 from tests.fakes.discord_server import (
     Channel,
     FakeDiscord,

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from engine.config import Config
-from engine.detector import Detector
+from engine.detection.detector import Detector
 from engine.events import Moment, ViewerSample
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from engine.thresholds import TUNABLES
+from engine.detection.thresholds import TUNABLES
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness

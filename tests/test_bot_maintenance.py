@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from engine.daily import next_midnight
-from engine.maintenance import DiskGuard
+from engine.core.daily import next_midnight
+from engine.core.maintenance import DiskGuard
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
     from tests.bot_harness import BotHarness

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from engine.backoff import Backoff
-from engine.chat import ChatClient, PusherRefused, pusher_url
 from engine.config import KickConfig
-from engine.emotes import EmoteParser
+from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage
-from engine.pusher import LIVE_EVENT, ControlFrame
+from engine.kick.chat import ChatClient, PusherRefused, pusher_url
+from engine.kick.pusher import LIVE_EVENT, ControlFrame
 from tests.fakes.pusher_server import FakePusher, chat_topic, emote
 
 ROOM = 246956
@@ -334,7 +334,7 @@ async def test_repeated_refusal_is_one_error_then_long_pauses(
     """A wrong key is refused on every try: one ERROR with the code and Pusher's words, then
     only chat_refused_retry_s pauses (never the normal backoff), warnings after the first."""
     wrong = pusher.url_template.format(key="eb1d5f283081a78b932c")
-    with caplog.at_level(logging.INFO, logger="engine.chat"):
+    with caplog.at_level(logging.INFO, logger="engine.kick.chat"):
         h = await start_client(pusher, url=wrong, refused_retry_s=600)
         await h.sleeps.waiter.wait_for(lambda: len(h.sleeps.delays) >= 3)
     assert h.sleeps.delays[:3] == [600, 600, 600]

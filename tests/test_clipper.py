@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import media_probe
-from engine.clipper import ClipError, Clipper, Window
-from engine.ffmpeg_bin import ffmpeg_exe
-from engine.ffmpeg_job import write_listing
-from engine.open_segment import FLUSH_MARGIN_S
-from engine.segments import Segment, SegmentIndex
+from engine.media import probe as media_probe
+from engine.media.clipper import ClipError, Clipper, Window
+from engine.media.ffmpeg_bin import ffmpeg_exe
+from engine.media.ffmpeg_job import write_listing
+from engine.media.open_segment import FLUSH_MARGIN_S
+from engine.media.segments import Segment, SegmentIndex
 from tests.fakes.hls_stream import decode_counter
 from tests.fakes.media_fixtures import (  # noqa: F401 - fixtures
     Recording,

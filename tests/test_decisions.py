@@ -11,8 +11,8 @@ import pytest
 from chatscript import T0, Script, with_config
 
 from engine.config import Config
-from engine.detector import Detector
-from engine.thresholds import ThresholdError
+from engine.detection.detector import Detector
+from engine.detection.thresholds import ThresholdError
 from engine.triggers.combos import classify
 
 KEYWORD_BURST = "CLIP IT"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from chatscript import T0, Script, with_config
 
 from engine.config import Config
-from engine.detector import Detector
-from engine.emotes import EmoteParser, readable, strip_emotes
+from engine.detection.detector import Detector
+from engine.detection.emotes import EmoteParser, readable, strip_emotes
 
 
 def test_many_unclosed_emote_tokens_parse_in_linear_time() -> None:

@@ -1,6 +1,7 @@
 """The Detector's clock: implausible times are ignored, a clock that jumps back resets the windows.
 
-Rule (engine.detector): a time must be finite and 0 <= t < MAX_T; an event up to REWIND_S behind
+Rule (engine.detection.detector): a time must be finite and 0 <= t < MAX_T; an event up to
+REWIND_S behind
 the clock counts at the clock (socket skew); one further behind means the clock was reset.
 """
 
@@ -12,7 +13,7 @@ import pytest
 from chatscript import T0, Script
 
 from engine.config import Config
-from engine.detector import REWIND_S, Detector
+from engine.detection.detector import REWIND_S, Detector
 from engine.events import MAX_T, ChatMessage, LiveChange, ViewerSample
 
 BAD_TIMES = [math.nan, math.inf, -math.inf, -1.0, MAX_T, 1e12, 10**400]

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from kick_world import SLUG, eventually, kick_world
 
-from engine import media_probe
 from engine.config import Config
-from engine.detector import Detector
+from engine.core.feed import Feed
+from engine.core.pipeline import ClipPipeline
+from engine.core.watch_hub import WatchHub
+from engine.detection.detector import Detector
 from engine.events import Event, LiveChange
-from engine.feed import Feed
-from engine.kick_api import KickApi
-from engine.pipeline import ClipPipeline
-from engine.watch_hub import WatchHub
+from engine.kick.api import KickApi
+from engine.media import probe as media_probe
 from storage.clips import ClipRepo
 from storage.db import Database
 from tests.fakes.hls_stream import FakeMedia, decode_counter

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import media_probe
 from engine.config import Config
-from engine.feed import Feed
-from engine.kick_api import KickApi
-from engine.segment_journal import SegmentJournal
-from engine.segments import Segment
+from engine.core.feed import Feed
+from engine.kick.api import KickApi
+from engine.media import probe as media_probe
+from engine.media.segment_journal import SegmentJournal
+from engine.media.segments import Segment
 from tests.fakes.media_fixtures import Recording
 
 pytestmark = pytest.mark.slow

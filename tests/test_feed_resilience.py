@@ -14,9 +14,9 @@ import pytest
 from kick_world import SLUG, eventually, kick_world
 
 from engine.config import Config
+from engine.core.feed import Feed
 from engine.events import Event, LiveChange, ViewerSample
-from engine.feed import Feed
-from engine.kick_api import KickApi
+from engine.kick.api import KickApi
 from tests.fakes.hls_stream import FakeMedia
 
 pytestmark = pytest.mark.slow

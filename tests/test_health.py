@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from engine.health import (
+from engine.core.health import (
     FeedHealth,
     Heartbeat,
     check_file,
@@ -100,7 +100,7 @@ def test_heartbeat_round_trips_and_bad_files_are_clear(tmp_path: Path) -> None:
 
 
 BOT_HEALTH = [sys.executable, str(ROOT / "bot.py"), "--health"]
-LIGHT_HEALTH = [sys.executable, "-m", "engine.health"]  # the image's HEALTHCHECK
+LIGHT_HEALTH = [sys.executable, "-m", "engine.core.health"]  # the image's HEALTHCHECK
 
 
 def run_health(data_dir: Path, cmd: list[str]) -> subprocess.CompletedProcess[str]:
@@ -117,7 +117,7 @@ def run_health(data_dir: Path, cmd: list[str]) -> subprocess.CompletedProcess[st
     )
 
 
-@pytest.mark.parametrize("cmd", [BOT_HEALTH, LIGHT_HEALTH], ids=["bot.py", "engine.health"])
+@pytest.mark.parametrize("cmd", [BOT_HEALTH, LIGHT_HEALTH], ids=["bot.py", "engine.core.health"])
 def test_health_command_exit_codes(tmp_path: Path, cmd: list[str]) -> None:
     proc = run_health(tmp_path, cmd)
     assert proc.returncode == 1
@@ -133,7 +133,10 @@ def test_health_command_exit_codes(tmp_path: Path, cmd: list[str]) -> None:
 
 def test_the_light_health_check_does_not_load_the_bot() -> None:
     """It runs every 30 s in the container: discord.py and the engine's media stack stay out."""
-    code = "import sys, engine.health; print(sorted({'discord', 'av', 'httpx'} & set(sys.modules)))"
+    code = (
+        "import sys, engine.core.health; "
+        "print(sorted({'discord', 'av', 'httpx'} & set(sys.modules)))"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )

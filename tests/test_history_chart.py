@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.chart import render_chart, render_chart_async
-from engine.detector import Snapshot
-from engine.history import Mark, Series, StatsHistory
+from engine.core.chart import render_chart, render_chart_async
+from engine.core.history import Mark, Series, StatsHistory
+from engine.detection.detector import Snapshot
 
 NOW = 1_700_000_000.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

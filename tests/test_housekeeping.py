@@ -11,9 +11,9 @@ import pytest
 from chatscript import T0
 
 from engine.config import Config
+from engine.core.housekeeping import clean_rejected, clean_segments, keep_window_s
 from engine.events import Moment
-from engine.housekeeping import clean_rejected, clean_segments, keep_window_s
-from engine.segments import Segment, SegmentIndex
+from engine.media.segments import Segment, SegmentIndex
 from storage.clips import ClipRepo
 from storage.db import Database
 
@@ -105,7 +105,7 @@ async def test_rejected_files_go_after_the_grace(
 
 
 def test_segment_journal_survives_restarts_and_torn_lines(tmp_path: Path) -> None:
-    from engine.segment_journal import SegmentJournal
+    from engine.media.segment_journal import SegmentJournal
 
     root = tmp_path / "segments"
     j = SegmentJournal(root / "xqc")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from engine.backoff import Backoff, parse_retry_after
-from engine.kick_api import (
+from engine.kick.api import (
     ChannelIds,
     ChannelNotFound,
     InvalidSlug,
@@ -156,7 +156,7 @@ async def test_403_then_success(
     kick: FakeKick, sleeps: SleepRecorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     kick.fail_next(403)
-    with caplog.at_level(logging.WARNING, logger="engine.kick_api"):
+    with caplog.at_level(logging.WARNING, logger="engine.kick.api"):
         async with make_api(kick, sleeps) as api:
             info = await api.get_channel("xqc")
     assert info.chatroom_id == 668
@@ -199,7 +199,7 @@ async def test_5xx_exhausted_is_unavailable(
     kick: FakeKick, sleeps: SleepRecorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     kick.fail_next(500, count=100)
-    with caplog.at_level(logging.WARNING, logger="engine.kick_api"):
+    with caplog.at_level(logging.WARNING, logger="engine.kick.api"):
         async with make_api(kick, sleeps, max_attempts=3) as api:
             with pytest.raises(KickUnavailable) as err:
                 await api.get_channel("xqc")
@@ -491,7 +491,7 @@ async def test_long_retry_after_makes_later_calls_fail_fast(
     shares the client), with one clear ERROR line, then asked again."""
     clock = FakeMonotonic()
     kick.fail_next(429, retry_after=3600)
-    with caplog.at_level(logging.DEBUG, logger="engine.kick_api"):
+    with caplog.at_level(logging.DEBUG, logger="engine.kick.api"):
         async with make_api(kick, sleeps, max_retry_s=60, monotonic=clock) as api:
             with pytest.raises(KickUnavailable, match="429"):
                 await api.get_channel("xqc")

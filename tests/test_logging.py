@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import LoggingConfig
-from engine.logging_setup import configure_logging
+from engine.core.logging_setup import configure_logging
 
 TOKEN = "MTIzNDU2Nzg5.fake.discord-token"
 SECRET = "kick-client-secret-abcdef"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.daily import (
+from engine.core.daily import (
     StreamerDay,
     daily_summary,
     day_of,
@@ -18,7 +18,7 @@ from engine.daily import (
     next_midnight,
     tally,
 )
-from engine.maintenance import (
+from engine.core.maintenance import (
     DiskGuard,
     DiskStatus,
     SegmentInfo,

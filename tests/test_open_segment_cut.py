@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import media_probe
-from engine.clipper import ClipFiles, Clipper, Window
-from engine.recorder import Recorder
+from engine.media import probe as media_probe
+from engine.media.clipper import ClipFiles, Clipper, Window
+from engine.media.recorder import Recorder
 from tests.fakes.hls_stream import FakeHLS, decode_counter
 from tests.fakes.media_fixtures import fake_hls, fake_media  # noqa: F401 - fixtures
 

@@ -122,7 +122,7 @@ def test_dockerfile_rules() -> None:
     entry = json.loads(by["ENTRYPOINT"])  # exec form: the bot itself gets SIGTERM
     assert entry[-2:] == ["python", "/app/bot.py"] and "tini" in entry[0]
     health = by["HEALTHCHECK"]
-    assert json.loads(health.split("CMD", 1)[1]) == ["python", "-m", "engine.health"]
+    assert json.loads(health.split("CMD", 1)[1]) == ["python", "-m", "engine.core.health"]
     env = " ".join(rest for word, rest in ins if word == "ENV")
     assert "CLIPBOT__STORAGE__DATA_DIR=/data" in env
     run = " ".join(rest for word, rest in ins if word == "RUN")

@@ -10,12 +10,12 @@ import av
 import pytest
 from chatscript import T0
 
-from engine.clipper import ClipError, ClipFiles
 from engine.config import Config
-from engine.detector import Detector
+from engine.core.pipeline import ClipPipeline
+from engine.core.watch_hub import WatchHub
+from engine.detection.detector import Detector
 from engine.events import ChatMessage, Event, Moment
-from engine.pipeline import ClipPipeline
-from engine.watch_hub import WatchHub
+from engine.media.clipper import ClipError, ClipFiles
 from storage.clips import ClipRepo
 from storage.db import Database
 

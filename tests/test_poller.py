@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.events import LiveChange, ViewerSample
-from engine.kick_api import KickApi, KickUnavailable, LiveStatus
-from engine.poller import ViewerPoller
+from engine.kick.api import KickApi, KickUnavailable, LiveStatus
+from engine.kick.poller import ViewerPoller
 from tests.fakes.kick_api import FakeKick
 
 T0 = datetime(2025, 9, 15, 21, 12, 45, tzinfo=UTC)
@@ -106,7 +106,7 @@ async def test_errors_are_survived_without_inventing_transitions(
         live(11),
     )
     poller = ViewerPoller(src, "xqc", events.append, clock=Clock(0.0))
-    with caplog.at_level(logging.WARNING, logger="engine.poller"):
+    with caplog.at_level(logging.WARNING, logger="engine.kick.poller"):
         for _ in range(5):
             await poller.poll_once()
     assert events == [LiveChange(0.0, True), ViewerSample(0.0, 10), ViewerSample(0.0, 11)]

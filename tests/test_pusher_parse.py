@@ -1,4 +1,5 @@
-"""engine.pusher.parse_frame on real-shaped frames: the capture from kick-protocol.md and friends.
+"""engine.kick.pusher.parse_frame on real-shaped frames: the capture from kick-protocol.md and
+friends.
 
 The parser is shared by the live chat client and replay, so these frames pin what both decide.
 """
@@ -9,9 +10,9 @@ import json
 
 import pytest
 
-from engine.emotes import EmoteParser
+from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage
-from engine.pusher import (
+from engine.kick.pusher import (
     CHAT_EVENT,
     LIVE_EVENT,
     OFFLINE_EVENT,

@@ -14,10 +14,10 @@ from pathlib import Path
 import av
 import pytest
 
-from engine import media_probe
-from engine.ffmpeg_bin import streamlink_cmd
-from engine.procs import read_lines
-from engine.recorder import Recorder
+from engine.media import probe as media_probe
+from engine.media.ffmpeg_bin import streamlink_cmd
+from engine.media.procs import read_lines
+from engine.media.recorder import Recorder
 from tests.fakes.hls_stream import FakeHLS, FakeMedia, decode_counter
 from tests.fakes.media_fixtures import (  # noqa: F401 - fixtures
     Recording,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import Config
-from engine.detector import Detector
+from engine.detection.detector import Detector
 from engine.replay import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.open_segment import first_name, next_name, open_entry
-from engine.recorder import quality_args, validate_slug
-from engine.segments import (
+from engine.media.open_segment import first_name, next_name, open_entry
+from engine.media.recorder import quality_args, validate_slug
+from engine.media.segments import (
     Gap,
     Segment,
     SegmentIndex,
@@ -287,7 +287,7 @@ def test_quality_args_fall_back_to_the_lowest_rendition_at_or_above_360p() -> No
 def test_journal_keeps_the_trimmed_flag_through_compaction(tmp_path: Path) -> None:
     """The scheduler compacts the journal to the index's entries; a restart must still know
     that a file's tail was re-recorded (else the clipper sets no outpoint: seconds twice)."""
-    from engine.segment_journal import SegmentJournal
+    from engine.media.segment_journal import SegmentJournal
 
     files = [tmp_path / f"{i}.ts" for i in range(3)]
     for f in files:
@@ -300,7 +300,7 @@ def test_journal_keeps_the_trimmed_flag_through_compaction(tmp_path: Path) -> No
         journal.append(s)
     want = [(s.start_t - T0, s.end_t - T0, s.trimmed) for s in live.entries("best")]
     assert want == [(90, 100, False), (100, 106, True), (106, 116, False)]
-    journal.rewrite(live)  # what engine.housekeeping does after a prune
+    journal.rewrite(live)  # what engine.core.housekeeping does after a prune
     restored = SegmentIndex(["best"])
     assert journal.restore(restored) == 3
     got = [(s.start_t - T0, s.end_t - T0, s.trimmed) for s in restored.entries("best")]
@@ -308,7 +308,7 @@ def test_journal_keeps_the_trimmed_flag_through_compaction(tmp_path: Path) -> No
 
 
 def test_journal_reads_lines_written_before_the_trimmed_flag(tmp_path: Path) -> None:
-    from engine.segment_journal import FILE_NAME, SegmentJournal
+    from engine.media.segment_journal import FILE_NAME, SegmentJournal
 
     f = tmp_path / "a.ts"
     f.write_bytes(b"x")

@@ -8,7 +8,7 @@ import pytest
 from chatscript import T0, Script, with_config
 
 from engine.config import Config
-from engine.detector import Detector
+from engine.detection.detector import Detector
 from engine.events import LiveChange, ViewerSample
 from engine.triggers.excitement import message_score
 

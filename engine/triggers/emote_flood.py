@@ -35,7 +35,7 @@ class EmoteFlood:
             w.window_s = cfg.window_s
 
     def reset(self) -> None:
-        """Forget every window (the clock went back: engine.detector)."""
+        """Forget every window (the clock went back: engine.detection.detector)."""
         self._windows.clear()
         self._disarmed.clear()
         self._next_sweep = NEVER

@@ -25,7 +25,7 @@ import re
 from collections import deque
 
 from engine.config import ExcitementConfig
-from engine.emotes import strip_emotes
+from engine.detection.emotes import strip_emotes
 from engine.triggers.fire import NEVER, Fire
 
 NAME = "excitement"
@@ -71,7 +71,7 @@ class Excitement:
         self.cfg = cfg
 
     def reset(self) -> None:
-        """Forget the window (the clock went back: engine.detector)."""
+        """Forget the window (the clock went back: engine.detection.detector)."""
         self._q.clear()
         self._sum = 0.0
         self._seen = 0

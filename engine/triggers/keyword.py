@@ -17,7 +17,7 @@ import re
 from collections import Counter, deque
 
 from engine.config import KeywordConfig
-from engine.emotes import strip_emotes
+from engine.detection.emotes import strip_emotes
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.velocity import copypasta_key
 from engine.triggers.windows import CappedWindow
@@ -70,7 +70,7 @@ class KeywordTrigger:
         self._pasta.window_s = cfg.window_s
 
     def reset(self) -> None:
-        """Forget the window (the clock went back: engine.detector)."""
+        """Forget the window (the clock went back: engine.detection.detector)."""
         self._q.clear()
         self._users.clear()
         self._phrases.clear()

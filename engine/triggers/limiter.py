@@ -90,7 +90,8 @@ class RateLimiter:
             self.last[name] = now
 
     def rewind(self, now: float) -> None:
-        """The clock went back to `now` (engine.detector): stamps later than `now` belong to a
+        """The clock went back to `now` (engine.detection.detector): stamps later than `now` belong
+        to a
         timeline that no longer exists. Clamped to `now`, cooldowns restart at the reset instead
         of blocking until the old clock comes round again (forever, after one bogus far-future
         time). The day's count is kept while the day is the same; a reset into another day

@@ -29,7 +29,7 @@ from __future__ import annotations
 import string
 
 from engine.config import ChatVelocityConfig
-from engine.emotes import strip_emotes
+from engine.detection.emotes import strip_emotes
 from engine.triggers.baseline import RateBaseline
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.windows import CappedWindow
@@ -118,7 +118,8 @@ class ChatVelocity:
         self._threshold = self.threshold()
 
     def reset(self) -> None:
-        """Forget the windows (the clock went back: engine.detector); the baseline stays, it is
+        """Forget the windows (the clock went back: engine.detection.detector); the baseline stays,
+        it is
         the channel's normal, not a window."""
         self._users.clear()
         self._pasta.clear()

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.ffmpeg_bin import ffmpeg_exe
+from engine.media.ffmpeg_bin import ffmpeg_exe
 
 BITS = 11  # frame counter bits: 2048 frames, > 24 s at 60 fps
 _TS = 188

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from engine.recorder import Recorder
-from engine.segments import SegmentIndex
+from engine.media.recorder import Recorder
+from engine.media.segments import SegmentIndex
 from tests.fakes.hls_stream import FakeHLS, FakeMedia, MediaSpec, encode_media
 
 T = TypeVar("T")

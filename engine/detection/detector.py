@@ -45,7 +45,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.config import Config
-from engine.emotes import EmoteParser
+from engine.detection.emotes import EmoteParser
+from engine.detection.thresholds import apply_overrides, validate
 from engine.events import (
     MAX_T,
     ChatMessage,
@@ -57,7 +58,6 @@ from engine.events import (
     plausible_time,
     plausible_viewers,
 )
-from engine.thresholds import apply_overrides, validate
 from engine.triggers.combos import classify
 from engine.triggers.emote_flood import EmoteFlood
 from engine.triggers.excitement import Excitement

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.procs import run_to_end
+from engine.media.procs import run_to_end
 
 GLOBAL_ARGS = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
 SCRATCH_PREFIX = ".cut-"

@@ -2,7 +2,8 @@
 
 Chat is the main trigger input, so the client must keep delivering through dropped sockets,
 silent (stale) connections and server-side close codes without ever crashing the Feed. Frames are
-decoded by engine.pusher.parse_frame (shared with replay, so live and replay decide alike); this
+decoded by engine.kick.pusher.parse_frame (shared with replay, so live and replay decide alike);
+this
 module only owns the socket: handshake, subscriptions, keepalive, reconnects and counters.
 Pusher close codes steer reconnection: 4000-4099 mean "do not retry as is" (a wrong app key),
 4100-4199 "retry after a pause", 4200-4299 "retry at once"; anything else backs off with jitter.
@@ -23,11 +24,11 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 
 from engine.backoff import Backoff, sleep_unless
 from engine.config import KickConfig
-from engine.emotes import EmoteParser
+from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage
-from engine.pusher import LIVE_EVENT, OFFLINE_EVENT, ControlFrame, FrameError, parse_frame
+from engine.kick.pusher import LIVE_EVENT, OFFLINE_EVENT, ControlFrame, FrameError, parse_frame
 
-log = logging.getLogger("engine.chat")
+log = logging.getLogger("engine.kick.chat")
 
 OnEvent = Callable[[ChatMessage | ControlFrame], None]
 Sleep = Callable[[float], Awaitable[None]]

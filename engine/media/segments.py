@@ -45,7 +45,7 @@ class Segment:
     few segments behind the live edge); ``end_t`` was pulled back, and a cut must stop reading
     this file at ``end_t - start_t`` seconds in (concat ``outpoint``), not at its real end.
     ``growing``: ffmpeg is still writing it; ``end_t`` is what streamlink has fed the pipe, a
-    claim a cut must check against the bytes on disk (engine/open_segment.py).
+    claim a cut must check against the bytes on disk (engine/media/open_segment.py).
     """
 
     path: Path

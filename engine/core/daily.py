@@ -1,6 +1,6 @@
 """Days in the operator's timezone and the daily summary posted at its midnight.
 
-Split from engine.maintenance (file housekeeping): these decide *when* a day ends and *what*
+Split from engine.core.maintenance (file housekeeping): these decide *when* a day ends and *what*
 the summary says, both pure and DST-safe, and are used by the daily-limit reset and summary job.
 """
 
@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from engine.maintenance import PENDING, REJECTED, as_utc_aware
+from engine.core.maintenance import PENDING, REJECTED, as_utc_aware
 
 DISCORD_MESSAGE_LIMIT = 2000
 

@@ -23,11 +23,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.clipper import ClipError, ClipFiles, Window
+from engine.core.stores import ClipStore
 from engine.events import Moment
-from engine.stores import ClipStore
+from engine.media.clipper import ClipError, ClipFiles, Window
 
-log = logging.getLogger("engine.pipeline")
+log = logging.getLogger("engine.core.pipeline")
 
 
 class Cutter(Protocol):

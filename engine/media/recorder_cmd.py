@@ -1,6 +1,6 @@
 """The recorder's command lines: which argv streamlink and ffmpeg get, and what may reach them.
 
-Split from engine/recorder.py (which supervises the processes) because these are pure and
+Split from engine/media/recorder.py (which supervises the processes) because these are pure and
 checked on their own: a slug and a rendition name are validated before they reach argv or a
 path, so nothing a Discord user types can become an option or a directory.
 
@@ -17,12 +17,12 @@ ffmpeg flags, and why:
   is finished (start/end on the run's continuous timeline), so there is no directory polling.
 - ``-segment_format_options flush_packets=1``: each file's writer flushes every packet. Its
   default buffer reached the disk in 256 KiB steps, so the file being written (which clips cut
-  from, engine/open_segment.py) trailed what streamlink had fed by 0.76 s median (720p, 1.5
+  from, engine/media/open_segment.py) trailed what streamlink had fed by 0.76 s median (720p, 1.5
   Mb/s) and 2.2 s (360p, 0.4 Mb/s); flushed: 0.17 s and 0.23 s. A top-level ``-flush_packets
   1`` or ``-max_interleave_delta 0`` changed nothing (the segment muxer has no file of its own).
 - ``-map 0:v:0? -map 0:a:0?``: only the media; Kick/IVS also carry a timed-ID3 data stream.
 streamlink runs with ``--loglevel debug`` because its HLS debug lines carry each segment's
-EXT-X-PROGRAM-DATE-TIME, which times the files (see engine/segments.py); ``--stream-timeout``
+EXT-X-PROGRAM-DATE-TIME, which times the files (see engine/media/segments.py); ``--stream-timeout``
 bounds how long a silent stream (gone offline) keeps a pipeline up; ``--hls-live-edge`` (3, the
 default) is how far behind live a (re)start joins, which is also why a quick restart overlaps
 the previous run instead of leaving a hole (the index trims the overlap).

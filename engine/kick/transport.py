@@ -25,9 +25,9 @@ import httpx
 
 from engine.backoff import Backoff, parse_retry_after
 from engine.config import KickConfig
-from engine.kick_models import KickUnavailable
+from engine.kick.models import KickUnavailable
 
-log = logging.getLogger("engine.kick_api")
+log = logging.getLogger("engine.kick.api")
 
 RETRYABLE = frozenset({403, 429})
 RETRY_AFTER_STATUSES = frozenset({403, 429, 503})

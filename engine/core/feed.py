@@ -25,21 +25,21 @@ from pathlib import Path
 from typing import Any
 
 from engine.backoff import Backoff
-from engine.chat import ChatClient, PusherRefused
-from engine.clipper import Clipper
 from engine.config import Config
-from engine.emotes import EmoteParser
+from engine.core.health import FeedHealth, feed_health
+from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage, Event, LiveChange, ViewerSample
-from engine.health import FeedHealth, feed_health
-from engine.kick_api import ChannelIds, ChannelNotFound, KickApi, KickError, normalize_slug
-from engine.kick_models import LiveStatus
-from engine.poller import ViewerPoller
-from engine.pusher import LIVE_EVENT, ControlFrame
-from engine.recorder import Recorder
-from engine.segment_journal import SegmentJournal
-from engine.segments import SegmentIndex
+from engine.kick.api import ChannelIds, ChannelNotFound, KickApi, KickError, normalize_slug
+from engine.kick.chat import ChatClient, PusherRefused
+from engine.kick.models import LiveStatus
+from engine.kick.poller import ViewerPoller
+from engine.kick.pusher import LIVE_EVENT, ControlFrame
+from engine.media.clipper import Clipper
+from engine.media.recorder import Recorder
+from engine.media.segment_journal import SegmentJournal
+from engine.media.segments import SegmentIndex
 
-log = logging.getLogger("engine.feed")
+log = logging.getLogger("engine.core.feed")
 
 Subscriber = Callable[[Event], None]
 

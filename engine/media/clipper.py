@@ -16,7 +16,7 @@ from the limit and the duration, scaled to 720p or lower, 30 fps) whose size is 
 
 A window that spans a recording gap gives a clip of what exists: the pieces are joined (the gap
 is skipped, not filled), ``duration`` is the recorded part and ``gaps`` lists what is missing.
-Every file is written under a temporary name and renamed when complete (engine/ffmpeg_job.py),
+Every file is written under a temporary name and renamed when complete (engine/media/ffmpeg_job.py),
 so a crash, a dead ffmpeg or a full disk never leaves a half-written file under a final name.
 """
 
@@ -36,9 +36,9 @@ from typing import Any, Protocol
 import av
 import ffmpeg as ffmpeg_lib
 
-from engine.cut_plan import plan_cut
-from engine.ffmpeg_bin import ffmpeg_exe
-from engine.ffmpeg_job import (
+from engine.media.cut_plan import plan_cut
+from engine.media.ffmpeg_bin import ffmpeg_exe
+from engine.media.ffmpeg_job import (
     ClipError,
     file_size,
     height_for,
@@ -48,9 +48,9 @@ from engine.ffmpeg_job import (
     run_ffmpeg,
     scratch,
 )
-from engine.media_probe import cut_head, lowest_at_least, probe
-from engine.open_segment import flushed_for
-from engine.segments import Gap, Segment, SegmentIndex, covered
+from engine.media.open_segment import flushed_for
+from engine.media.probe import cut_head, lowest_at_least, probe
+from engine.media.segments import Gap, Segment, SegmentIndex, covered
 
 log = logging.getLogger(__name__)
 

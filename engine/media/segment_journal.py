@@ -26,10 +26,10 @@ import logging
 import os
 from pathlib import Path
 
-from engine.media_probe import packet_span
-from engine.segments import Segment, SegmentIndex
+from engine.media.probe import packet_span
+from engine.media.segments import Segment, SegmentIndex
 
-log = logging.getLogger("engine.segment_journal")
+log = logging.getLogger("engine.media.segment_journal")
 
 FILE_NAME = "segments.jsonl"
 MIN_PARTIAL_S = 0.3  # shorter leftovers hold nothing worth a clip (the recorder agrees)

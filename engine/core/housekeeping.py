@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Config
-from engine.maintenance import (
+from engine.core.maintenance import (
     DeleteReport,
     clip_files,
     delete_files,
@@ -25,10 +25,10 @@ from engine.maintenance import (
     scan_segments,
     segments_to_delete,
 )
-from engine.segments import Segment
-from engine.stores import ClipStoreFull
+from engine.core.stores import ClipStoreFull
+from engine.media.segments import Segment
 
-log = logging.getLogger("engine.housekeeping")
+log = logging.getLogger("engine.core.housekeeping")
 
 
 def keep_window_s(config: Config) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.detector import Snapshot
+    from engine.detection.detector import Snapshot
 
 DEFAULT_HORIZON_S = 3600.0
 DEFAULT_INTERVAL_S = 10.0

@@ -25,10 +25,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from engine.detector import Detector
+from engine.detection.detector import Detector
 from engine.events import Event, LiveChange, Moment, ViewerSample
 
-log = logging.getLogger("engine.watch_hub")
+log = logging.getLogger("engine.core.watch_hub")
 
 OnMoment = Callable[[int, Moment], Awaitable[None]]
 

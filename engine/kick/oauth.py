@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable
 
 from engine.config import KickConfig
-from engine.kick_http import KickTransport
-from engine.kick_models import KickAuthError
+from engine.kick.models import KickAuthError
+from engine.kick.transport import KickTransport
 
-log = logging.getLogger("engine.kick_api")
+log = logging.getLogger("engine.kick.api")
 
 
 class AppToken:

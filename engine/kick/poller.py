@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 from engine.backoff import sleep_unless
 from engine.events import LiveChange, ViewerSample
-from engine.kick_api import ChannelNotFound, KickError, LiveStatus, normalize_slug
+from engine.kick.api import ChannelNotFound, KickError, LiveStatus, normalize_slug
 
-log = logging.getLogger("engine.poller")
+log = logging.getLogger("engine.kick.poller")
 
 OnPollEvent = Callable[[ViewerSample | LiveChange], None]
 Sleep = Callable[[float], Awaitable[None]]

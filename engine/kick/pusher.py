@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from engine.emotes import EmoteParser
+from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage
 
 CHAT_EVENT = "App\\Events\\ChatMessageEvent"

@@ -2,7 +2,7 @@
 
 Cogs translate Discord to these calls and back; everything that decides something lives here or
 below, so it is tested without Discord. Storage is reached through the small Protocols in
-engine.stores (storage/ implements them), which keeps engine/ free of aiosqlite. Every refusal
+engine.core.stores (storage/ implements them), which keeps engine/ free of aiosqlite. Every refusal
 an operator should read is a UserError with the message to show.
 """
 
@@ -17,23 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Config
-from engine.daily import day_of
-from engine.detector import Snapshot
+from engine.core.daily import day_of
+from engine.core.history import Series, StatsHistory
+from engine.core.pipeline import ClipPipeline
+from engine.core.stores import ClipStoreFull, SettingsStore, WatchStore
+from engine.core.watch_hub import WatchHub
+from engine.detection.detector import Snapshot
+from engine.detection.thresholds import TUNABLES, ThresholdError, current, validate
 from engine.events import Moment
-from engine.history import Series, StatsHistory
-from engine.kick_api import (
+from engine.kick.api import (
     ChannelNotFound,
     InvalidSlug,
     KickApi,
     KickUnavailable,
     normalize_slug,
 )
-from engine.pipeline import ClipPipeline
-from engine.stores import ClipStoreFull, SettingsStore, WatchStore
-from engine.thresholds import TUNABLES, ThresholdError, current, validate
-from engine.watch_hub import WatchHub
 
-log = logging.getLogger("engine.app")
+log = logging.getLogger("engine.core.app")
 
 REVIEW_ACTIONS = ("approve", "reject", "favorite", "delete")
 REVIEWABLE = ("posted", "approved", "rejected")

@@ -5,17 +5,17 @@ Discord's upload limit without transcoding). Each pipeline is supervised: when s
 ffmpeg exits (stream offline, network, a crash), both are stopped, the backoff sleeps (doubling
 up to a cap, reset after a run that produced segments) and both restart. The index notes the gap.
 
-The command lines, and why each flag is there, are engine/recorder_cmd.py's. The file ffmpeg
-is writing is announced as the index's open entry (engine/open_segment.py): the segment
+The command lines, and why each flag is there, are engine/media/recorder_cmd.py's. The file ffmpeg
+is writing is announced as the index's open entry (engine/media/open_segment.py): the segment
 pattern's next name, begun where the last listed file ended, fed as far as streamlink's
 ``Segment N complete`` lines say; a clip need not wait for it to close.
 
-Child processes are started by engine.procs: own process group, SIGTERM on parent death, reaped.
-Their pipes are drained to EOF whatever they print (engine.procs.read_lines). A stall watchdog
-restarts a run that indexed no segment for ``stall_timeout_s`` (default 3 segments + 10 s) while
-both processes live on: a wedged child, or data that flows but makes no files, would otherwise
-record nothing until someone looked. Restart pauses are jittered (engine.backoff, never below
-half the cap) so ten recorders that lost the same CDN do not come back in lockstep.
+Child processes are started by engine.media.procs: own process group, SIGTERM on parent death,
+reaped. Their pipes are drained to EOF whatever they print (engine.media.procs.read_lines). A stall
+watchdog restarts a run that indexed no segment for ``stall_timeout_s`` (default 3 segments + 10 s)
+while both processes live on: a wedged child, or data that flows but makes no files, would
+otherwise record nothing until someone looked. Restart pauses are jittered (engine.backoff, never
+below half the cap) so ten recorders that lost the same CDN do not come back in lockstep.
 start() and stop() hold one lock: a start during a stop waits for it instead of racing it.
 """
 
@@ -27,21 +27,25 @@ import os
 import random
 import signal
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.backoff import Backoff
-from engine.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
-from engine.media_probe import packet_span
-from engine.open_segment import first_name, next_name, open_entry
-from engine.procs import read_lines, reap, start_process, stop_process
-from engine.recorder_cmd import SLUG_RE, ffmpeg_argv, quality_args, streamlink_argv, validate_slug
-from engine.segments import (
+from engine.media.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
+from engine.media.open_segment import first_name, next_name, open_entry
+from engine.media.probe import packet_span
+from engine.media.procs import read_lines, reap, start_process, stop_process
+from engine.media.recorder_cmd import (
+    SLUG_RE,
+    ffmpeg_argv,
+    quality_args,
+    streamlink_argv,
+    validate_slug,
+)
+from engine.media.recorder_run import Run
+from engine.media.segments import (
     Segment,
     SegmentIndex,
-    StreamTimeline,
     parse_segment_csv,
     parse_streamlink_line,
 )
@@ -49,24 +53,6 @@ from engine.segments import (
 log = logging.getLogger(__name__)
 
 __all__ = ["SLUG_RE", "Recorder", "quality_args", "validate_slug"]
-
-
-@dataclass
-class _Run:
-    rendition: str
-    run_id: str
-    streamlink: asyncio.subprocess.Process | None = None
-    ffmpeg: asyncio.subprocess.Process | None = None
-    timeline: StreamTimeline = field(default_factory=StreamTimeline)
-    segments: int = 0
-    last_end: float = 0.0  # output timeline end of the last listed file
-    listed: set[str] = field(default_factory=set)
-    sl_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
-    ff_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20))
-    progress: float = 0.0  # monotonic time of the start, then of the last indexed segment
-    stalled: bool = False
-    open_path: Path | None = None  # the file ffmpeg writes now, begun at output time open_start
-    open_start: float = 0.0
 
 
 class Recorder:
@@ -129,7 +115,7 @@ class Recorder:
         self._monotonic = monotonic
         self._lock = asyncio.Lock()
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, Run] = {}
         self._stop_evt = asyncio.Event()
         self.restarts: dict[str, int] = dict.fromkeys(self.renditions, 0)
         self.stalls: dict[str, int] = dict.fromkeys(self.renditions, 0)
@@ -219,7 +205,7 @@ class Recorder:
         self.state[rendition] = "stopped"
 
     async def _run_once(self, rendition: str) -> int:
-        run = _Run(rendition, f"{int(self.clock() * 1000)}", progress=self._monotonic())
+        run = Run(rendition, f"{int(self.clock() * 1000)}", progress=self._monotonic())
         self._runs[rendition] = run
         out = self.dir_for(rendition)
         out.mkdir(parents=True, exist_ok=True)
@@ -296,7 +282,7 @@ class Recorder:
         return run.segments
 
     # -- process output --------------------------------------------------------------------------
-    async def _watch_stall(self, run: _Run) -> None:
+    async def _watch_stall(self, run: Run) -> None:
         """Return (marking the run stalled) once no segment was indexed for stall_timeout_s."""
         while True:
             left = self.stall_timeout_s - (self._monotonic() - run.progress)
@@ -307,9 +293,9 @@ class Recorder:
 
     async def _pump(
         self,
-        run: _Run,
+        run: Run,
         stream: asyncio.StreamReader | None,
-        handle: Callable[[_Run, str], None],
+        handle: Callable[[Run, str], None],
     ) -> None:
         """Drain ``stream`` to EOF, handing each line over; a failing handler is logged (once a
         run) and the draining goes on: a pipe nobody reads blocks the child writing it."""
@@ -324,7 +310,7 @@ class Recorder:
                     log.exception("%s/%s: cannot handle an output line", self.slug, run.rendition)
                 failed = True
 
-    def _on_streamlink(self, run: _Run, line: str) -> None:
+    def _on_streamlink(self, run: Run, line: str) -> None:
         parsed = parse_streamlink_line(line)
         if parsed is None:
             if "][debug]" not in line and line:
@@ -339,7 +325,7 @@ class Recorder:
             run.timeline.on_complete(num)
             self._announce_open(run)
 
-    def _announce_open(self, run: _Run) -> None:
+    def _announce_open(self, run: Run) -> None:
         """(Re)state the open entry: the file being written, as far as streamlink has fed it."""
         if run.open_path is None:
             return
@@ -348,11 +334,11 @@ class Recorder:
             self.index.set_open(seg)
 
     @staticmethod
-    def _on_ffmpeg_log(run: _Run, line: str) -> None:
+    def _on_ffmpeg_log(run: Run, line: str) -> None:
         if line:
             run.ff_tail.append(line)
 
-    def _on_listed(self, run: _Run, line: str) -> None:
+    def _on_listed(self, run: Run, line: str) -> None:
         entry = parse_segment_csv(line)
         if entry is None:
             return
@@ -365,7 +351,7 @@ class Recorder:
         run.open_start = end
         self._announce_open(run)
 
-    def _add_segment(self, run: _Run, path: Path, start: float, end: float) -> None:
+    def _add_segment(self, run: Run, path: Path, start: float, end: float) -> None:
         mapped = run.timeline.wall(start)
         if mapped is None:  # no streamlink timing at all: the file just arrived
             wall, timing = self.clock() - (end - start), "arrival"
@@ -389,7 +375,7 @@ class Recorder:
         if self._on_segment is not None:
             self._on_segment(seg)
 
-    async def _index_partial(self, run: _Run) -> None:
+    async def _index_partial(self, run: Run) -> None:
         """Index (or delete) the file ffmpeg was writing when it died without finishing it."""
         out = self.dir_for(run.rendition)
         leftovers = sorted(p for p in out.glob(f"{run.run_id}_*.ts") if p.name not in run.listed)

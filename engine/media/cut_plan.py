@@ -1,11 +1,11 @@
 """Which bytes a cut reads: the concat listing for [start, end) of some segments.
 
-Split from engine/clipper.py (which decides what to cut and runs it) because this is where the
+Split from engine/media/clipper.py (which decides what to cut and runs it) because this is where the
 files' own clocks meet the index's wall clock, and each case needs its own care:
 - the first file begins at the last keyframe at or before ``start`` (media_probe.cut_head: a
   trimmed copy when that keyframe is not the file's first), ``residual`` seconds before it;
 - a *trimmed* file (a later run re-recorded its tail) gets a concat ``outpoint``;
-- a *growing* file (the one ffmpeg is still writing, engine/open_segment.py) gets an
+- a *growing* file (the one ffmpeg is still writing, engine/media/open_segment.py) gets an
   ``outpoint`` too, at what is verified on disk: the read stops before a truncated last TS
   packet or half-written PES instead of handing it to the MP4 muxer.
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import av
 
-from engine.ffmpeg_job import ClipError, write_listing
-from engine.media_probe import cut_head, probe
-from engine.open_segment import usable_for
-from engine.segments import Segment, covered
+from engine.media.ffmpeg_job import ClipError, write_listing
+from engine.media.open_segment import usable_for
+from engine.media.probe import cut_head, probe
+from engine.media.segments import Segment, covered
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ A file rather than an HTTP endpoint: nothing listens, nothing needs securing, an
 loop shows up by itself (the file stops being rewritten and goes stale). The write is atomic
 (temp file + rename) so the checker never reads half a heartbeat.
 
-`python -m engine.health` is the same check as `bot.py --health` without importing discord.py
+`python -m engine.core.health` is the same check as `bot.py --health` without importing discord.py
 and the rest of the bot: the image's HEALTHCHECK runs it every 30 s all day, and the light
 entry point costs 0.09 s of CPU where bot.py costs 0.74 s (measured here).
 
@@ -159,7 +159,7 @@ def report(config: Config) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m engine.health", description="exit 0 if the running bot is healthy"
+        prog="python -m engine.core.health", description="exit 0 if the running bot is healthy"
     )
     ap.add_argument("--config", type=Path, default=default_config_path(os.environ))
     args = ap.parse_args(argv)

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from engine.history import Sample, Series
+from engine.core.history import Sample, Series
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.0, 100  # 800x400: Discord shows it without downscaling
 LEGEND_COLS, LEGEND_ROW_FRAC = 6, 0.055  # legend entries per row; height of a row (of 400 px)

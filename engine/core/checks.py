@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from engine.config import Config
-from engine.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
+from engine.media.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
 
 
 @dataclass(frozen=True, slots=True)

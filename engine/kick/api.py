@@ -20,8 +20,7 @@ from dataclasses import replace
 import httpx
 
 from engine.config import KickConfig
-from engine.kick_http import KickTransport, Sleep
-from engine.kick_models import (
+from engine.kick.models import (
     SLUG_RE,
     CachedIds,
     ChannelCache,
@@ -40,7 +39,8 @@ from engine.kick_models import (
     parse_kick_time,
     parse_official,
 )
-from engine.kick_oauth import AppToken
+from engine.kick.oauth import AppToken
+from engine.kick.transport import KickTransport, Sleep
 
 __all__ = [
     "SLUG_RE",
@@ -60,7 +60,7 @@ __all__ = [
     "parse_kick_time",
 ]
 
-log = logging.getLogger("engine.kick_api")
+log = logging.getLogger("engine.kick.api")
 
 OFFICIAL_BATCH = 50
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.media_probe import flushed_span
-from engine.segments import Segment, StreamTimeline
+from engine.media.probe import flushed_span
+from engine.media.segments import Segment, StreamTimeline
 
 FLUSH_MARGIN_S = 0.1
 _NUMBERED = re.compile(r"^(?P<stem>.*_)(?P<num>\d{5,})\.ts$")
