@@ -32,6 +32,7 @@ from engine.config import Config, HealthConfig, StorageConfig, load_config
 from engine.core.app import App
 from engine.events import Moment
 from engine.media import probe as media_probe
+from tests.conftest import seed_bars
 from tests.fakes.discord_server import (
     Channel,
     FakeDiscord,
@@ -140,7 +141,7 @@ class BotHarness:
         )
 
     def _config(self) -> Config:
-        base = load_config(ROOT / "config.yaml")
+        base = seed_bars(load_config(ROOT / "config.yaml"))
         d = self.data_dir
         urls: dict[str, Any] = {**self.kick.config_overrides(), **self.pusher.config_overrides()}
         kick = dataclasses.replace(

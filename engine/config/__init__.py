@@ -13,6 +13,7 @@ from engine.config.loader import (
     resolve_paths,
 )
 from engine.config.schema import (
+    AdaptiveConfig,
     ChatVelocityConfig,
     ClipsConfig,
     CombosConfig,
@@ -36,6 +37,7 @@ from engine.config.schema import (
 
 __all__ = [
     "SHIPPED_CONFIG",
+    "AdaptiveConfig",
     "ChatVelocityConfig",
     "ClipsConfig",
     "CombosConfig",

@@ -138,7 +138,24 @@ class CombosConfig:
 
 
 @dataclass(frozen=True)
+class AdaptiveConfig:
+    """Channel-relative bars (engine.triggers.burst): the default; off = the seed's fixed bars."""
+
+    enabled: bool = True
+    memory_h: float = 3.0
+    baseline_half_life_s: float = 1200.0
+    warmup_s: float = 120.0
+    prior_h: float = 0.33
+    prior_z: float = 4.0
+    min_z: float = 4.0
+    min_ratio: float = 1.5
+    rearm_s: float = 10.0
+
+
+@dataclass(frozen=True)
 class TriggersConfig:
+    target_clips_per_hour: float = 4.0
+    adaptive: AdaptiveConfig = field(default_factory=AdaptiveConfig)
     combo_window_s: float = 10.0
     ignore_users: tuple[str, ...] = ("botrix", "kickbot")
     ignore_commands: bool = True
@@ -152,7 +169,7 @@ class TriggersConfig:
 
 @dataclass(frozen=True)
 class CooldownsConfig:
-    chat_velocity: float = 120.0
+    chat_velocity: float = 30.0
     keyword: float = 90.0
     emote_flood: float = 90.0
     viewer_spike: float = 60.0
@@ -163,7 +180,7 @@ class CooldownsConfig:
 class LimitsConfig:
     cooldowns_s: CooldownsConfig = field(default_factory=CooldownsConfig)
     default_cooldown_s: float = 60.0
-    clip_cooldown_s: float = 60.0
+    clip_cooldown_s: float = 30.0
     daily_max_clips: int = 50
     timezone: str = "UTC"
 

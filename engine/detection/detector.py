@@ -25,13 +25,12 @@ How a decision is made:
 1. each trigger reports a rising edge (`Fire`) when its condition turns true;
 2. every trigger whose condition held within `combo_window_s` is active; two or more active
    triggers make a combo (engine.triggers.combos);
-3. if a clip is still open (now <= its clip_end), the fire upgrades it: same key, higher
-   revision, triggers merged, confidence raised, end extended to now + after but never past
-   clip_start + max_length_s. No second, overlapping clip is made;
-4. otherwise the rate limiter (engine.triggers.limiter) decides whether a new clip starts. The
-   previous clip's window is closed, so it may already be cut: it is not reopened, and the new
-   clip starts at now - before, but never before the previous clip's end. Clips never overlap.
-Confidence is the trigger's or combo's, plus up to `excitement.boost` from chat's excitement.
+3. if a clip is still open, the fire upgrades it instead of starting an overlapping one
+   (engine.detection.clip_window has the window rules, re-timing to a burst's peak included);
+4. otherwise the rate limiter (engine.triggers.limiter) decides whether a new clip starts.
+Confidence is the trigger's or combo's with fixed bars; with adaptive bars (the default) it is how
+rare the burst is for this channel (engine.detection.score). Either way plus up to
+`excitement.boost` from chat's excitement.
 
 Abuse resistance does not depend on which triggers are on: chat_velocity's per-user and copypasta
 caps decide whether a line counts (for the sample lines and excitement) even when chat_velocity
@@ -45,7 +44,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.config import Config
+from engine.detection import report
+from engine.detection.clip_window import ClipWindow
 from engine.detection.emotes import EmoteParser
+from engine.detection.score import AGREEMENT, rarity_confidence
 from engine.detection.thresholds import apply_overrides, validate
 from engine.events import (
     MAX_T,
@@ -97,9 +99,9 @@ class Detector:
         self.viewer_spike = ViewerSpike(tc.viewer_spike)
         self.excitement = Excitement(tc.excitement)
         self.limiter = RateLimiter(cfg.limits)
-        self._samples: deque[tuple[float, str, str]] = deque(maxlen=_SAMPLES)
-        self._details: dict[str, dict[str, Any]] = {}
-        self._open: Moment | None = None
+        self.samples: deque[tuple[float, str, str]] = deque(maxlen=_SAMPLES)
+        self.fire_details: dict[str, dict[str, Any]] = {}
+        self.clip = ClipWindow(streamer)
         # 0.0, not -inf: every accepted t is >= 0, so on the hot path one chained comparison
         # (last <= t < MAX_T) both orders the event and rejects negative, NaN and huge times.
         self._last_t = 0.0
@@ -117,6 +119,7 @@ class Detector:
         self.config = cfg
         tc = cfg.triggers
         self.velocity.configure(tc.chat_velocity)
+        self.velocity.adapt(tc.adaptive, tc.target_clips_per_hour)
         self.keyword.configure(tc.keyword)
         self.emote_flood.configure(tc.emote_flood)
         self.viewer_spike.configure(tc.viewer_spike)
@@ -192,9 +195,9 @@ class Detector:
             trig.reset()
         self.viewer_spike.reset()
         self.viewer_spike.last_true = NEVER
-        self._samples.clear()
-        self._details.clear()
-        self._open = None
+        self.samples.clear()
+        self.fire_details.clear()
+        self.clip.clear()
         self.limiter.rewind(t)
 
     def on_chat(self, msg: ChatMessage) -> list[Moment]:
@@ -215,11 +218,16 @@ class Detector:
         fires: list[Fire] | None = None
         # Always run: its per-user and copypasta caps decide whether the line counts at all
         # (samples, excitement), whichever triggers are on; only its fire needs it enabled.
-        counted, fire = self.velocity.on_message(t, user, text)
+        velocity = self.velocity
+        counted, fire = velocity.on_message(t, user, text)
         if fire is not None and self._velocity_on:
             fires = [fire]
+        if velocity.pending is not None:  # adaptive bars: the last second's edge or peak
+            if self._velocity_on:
+                fires = [*fires, velocity.pending] if fires else [velocity.pending]
+            velocity.pending = None
         if counted:
-            self._samples.append((t, user, text))
+            self.samples.append((t, user, text))
             if self._excitement_on:
                 fire = self.excitement.on_message(t, text, len(msg.emotes))
                 if fire is not None:
@@ -269,7 +277,12 @@ class Detector:
     def _decide(self, fires: list[Fire], now: float) -> list[Moment]:
         out: list[Moment] = []
         for fire in fires:
-            self._details[fire.trigger] = fire.details
+            if fire.peak:
+                moment = self._retime(fire)
+                if moment is not None:
+                    out.append(moment)
+                continue
+            self.fire_details[fire.trigger] = fire.details
             self.limiter.note_fire(fire.trigger, now)
             active = self._active(now)
             active.add(fire.trigger)
@@ -278,44 +291,48 @@ class Detector:
                 out.append(moment)
         return out
 
-    def _confidence(self, base: float, now: float) -> float:
+    def _confidence(self, base: float, now: float, n_triggers: int = 1) -> float:
+        """Fixed bars: the trigger's or combo's confidence. Adaptive bars: how rare the
+        burst is for this channel (the clip's strongest burst, engine.detection.score), plus
+        agreement of triggers. Either way plus up to `excitement.boost` from excitement."""
         score = self.excitement.score(now) if self._on["excitement"] else None
         boost = self.config.triggers.excitement.boost * score if score is not None else 0.0
+        strength = self.clip.strength
+        if strength is not None and self.velocity.burst is not None:
+            per_hour = self.velocity.burst.rarity(strength)
+            target = self.config.triggers.target_clips_per_hour
+            base = rarity_confidence(per_hour, target) + AGREEMENT * (n_triggers - 1)
         return round(min(base + boost, _MAX_CONFIDENCE), 3)
+
+    def _retime(self, fire: Fire) -> Moment | None:
+        """A stronger second of the burst behind the open clip (clip_window rules)."""
+        clip = self.clip.current(fire.t)
+        if clip is None or fire.strength is None:
+            return None
+        self.clip.note_strength(fire.strength)
+        self.fire_details[fire.trigger] = fire.details
+        base = clip.details["base_confidence"]
+        details = self._moment_details(set(clip.triggers), base, fire.t, updated_at=fire.t)
+        details["peak_t"] = fire.t
+        conf = self._confidence(base, fire.t, len(clip.triggers))
+        return self.clip.upgrade(
+            clip, fire.t, clip.trigger, clip.triggers, conf, details, self.config.clips, True
+        )
 
     def _merge(self, active: set[str], fire: Fire, now: float) -> Moment | None:
         """Upgrade the open clip instead of starting an overlapping one."""
-        clip = self._open
-        if clip is None or now > clip.clip_end:
+        clip = self.clip.current(now)
+        if clip is None:
             return None
         merged = set(clip.triggers) | active
         prev_base = clip.details["base_confidence"]
         combo = classify(merged, self.config.triggers.combos)
         kind, base = combo if combo and combo[1] >= prev_base else (clip.trigger, prev_base)
-        cfg = self.config.clips
-        end = min(max(clip.clip_end, now + cfg.after_s), clip.clip_start + cfg.max_length_s)
         self.limiter.stamp([fire.trigger, kind], now)
-        upgraded = Moment(
-            t=clip.t,
-            streamer=self.streamer,
-            trigger=kind,
-            triggers=tuple(sorted(merged)),
-            confidence=max(clip.confidence, self._confidence(base, now)),
-            clip_start=clip.clip_start,
-            clip_end=end,
-            details=self._moment_details(merged, base, now, updated_at=now),
-            key=clip.key,
-            revision=clip.revision + 1,
-        )
-        if (
-            upgraded.trigger == clip.trigger
-            and upgraded.triggers == clip.triggers
-            and upgraded.clip_end == clip.clip_end
-            and upgraded.confidence == clip.confidence
-        ):
-            return None
-        self._open = upgraded
-        return upgraded
+        self.clip.note_strength(fire.strength)
+        conf = self._confidence(base, now, len(merged))
+        details = self._moment_details(merged, base, now, updated_at=now)
+        return self.clip.upgrade(clip, now, kind, merged, conf, details, self.config.clips)
 
     def _start(self, active: set[str], fire: Fire, now: float) -> Moment | None:
         combo = classify(active, self.config.triggers.combos)
@@ -325,65 +342,20 @@ class Detector:
             self.limiter.suppress(reason, now)
             return None
         self.limiter.record_clip([kind, *active], now)
-        cfg = self.config.clips
-        start = now - cfg.before_s
-        prev = self._open
-        if prev is not None and prev.clip_end > start:
-            start = prev.clip_end
-        moment = Moment(
-            t=now,
-            streamer=self.streamer,
-            trigger=kind,
-            triggers=tuple(sorted(active)),
-            confidence=self._confidence(base, now),
-            clip_start=start,
-            clip_end=now + cfg.after_s,
-            details=self._moment_details(active, base, now),
-            key=f"{self.streamer}-{int(now * 1000)}",
-        )
-        self._open = moment
-        return moment
+        self.clip.strength = fire.strength
+        conf = self._confidence(base, now, len(active))
+        details = self._moment_details(active, base, now)
+        return self.clip.start(now, kind, active, conf, details, self.config.clips)
 
     def _moment_details(
         self, triggers: set[str], base: float, now: float, updated_at: float | None = None
     ) -> dict[str, Any]:
-        """What a reviewer wants to see: why it fired, against what normal, and chat lines."""
-        details: dict[str, Any] = {
-            "base_confidence": base,
-            "velocity": round(self.velocity.velocity(now), 2),
-            "baseline": round(self.velocity.baseline.mean, 2),
-            "viewers": self.viewer_spike.latest,
-            "viewer_baseline": self.viewer_spike.baseline(now),
-            "excitement": self.excitement.score(now),
-            "top_emote": dict(zip(("emote", "count"), self.emote_flood.top(now), strict=True)),
-            "samples": [{"t": t, "user": u, "text": x} for t, u, x in self._samples],
-            "by_trigger": {name: self._details.get(name, {}) for name in sorted(triggers)},
-        }
-        if updated_at is not None:
-            details["updated_at"] = updated_at
-        return details
+        return report.moment_details(self, triggers, base, now, updated_at)
 
     # -- inspection and persistence ------------------------------------------------------------
 
     def snapshot(self, now: float) -> Snapshot:
-        top, top_n = self.emote_flood.top(now)
-        lim = self.limiter
-        return Snapshot(
-            velocity=round(self.velocity.velocity(now), 2),
-            baseline=round(self.velocity.baseline.mean, 2),
-            threshold=round(self.velocity.threshold(), 2),
-            warm=self.velocity.baseline.ready,
-            viewers=self.viewer_spike.latest,
-            viewer_baseline=self.viewer_spike.baseline(now),
-            excitement=self.excitement.score(now),
-            top_emote=top,
-            top_emote_count=top_n,
-            clips_today=lim.clips_today(now),
-            daily_max=self.config.limits.daily_max_clips,
-            fired_today=dict(lim.fired),
-            suppressed_today=dict(lim.suppressed),
-            open_clip=self._open.key if self._open and now <= self._open.clip_end else None,
-        )
+        return report.snapshot(self, now)
 
     def to_state(self) -> dict[str, Any]:
         """Plain data that survives a restart: limits, cooldowns, the learnt chat baseline."""

@@ -20,3 +20,8 @@ class Fire:
     t: float
     confidence: float
     details: dict[str, Any] = field(default_factory=dict)
+    peak: bool = False
+    """Not an edge: a new high of a burst that already fired. It re-times the open clip to
+    the peak (Detector) and never starts a clip of its own."""
+    strength: float | None = None
+    """Channel-relative strength (engine.triggers.burst) when the bars are adaptive."""

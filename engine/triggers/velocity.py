@@ -27,10 +27,12 @@ is a discontinuity (see MAX_IDLE_S) and leaves the baseline as it was.
 from __future__ import annotations
 
 import string
+from collections import deque
 
-from engine.config import ChatVelocityConfig
+from engine.config import AdaptiveConfig, ChatVelocityConfig
 from engine.detection.emotes import strip_emotes
 from engine.triggers.baseline import RateBaseline
+from engine.triggers.burst import Burst, burst_for
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.windows import CappedWindow
 
@@ -86,15 +88,19 @@ class ChatVelocity:
 
     __slots__ = (
         "_pasta",
+        "_ring",
         "_sec",
         "_sec_count",
+        "_seed",
         "_threshold",
         "_users",
         "armed",
         "baseline",
+        "burst",
         "cfg",
         "hot",
         "last_true",
+        "pending",
     )
 
     def __init__(self, cfg: ChatVelocityConfig) -> None:
@@ -106,7 +112,21 @@ class ChatVelocity:
         self.armed = True
         self.hot = False
         self.last_true = NEVER
+        self.burst: Burst | None = None
+        self._ring: deque[int] = deque(maxlen=max(1, round(cfg.window_s)))
+        self.pending: Fire | None = None
         self.configure(cfg)
+
+    def adapt(self, adaptive: AdaptiveConfig, target: float) -> None:
+        """Judge bursts against this channel's own history (engine.triggers.burst), or, with
+        adaptive off, against the fixed bar (threshold, baseline x multiplier, + buffer)."""
+        if not adaptive.enabled:
+            self.burst = None
+        elif self.burst is None:
+            self.burst = burst_for(adaptive, target)
+        else:
+            self.burst.configure_from(adaptive, target)
+        self._threshold = self.threshold()
 
     def configure(self, cfg: ChatVelocityConfig) -> None:
         """Apply new thresholds at run time; windows and baseline keep their state."""
@@ -125,13 +145,26 @@ class ChatVelocity:
         self._pasta.clear()
         self._sec = None
         self._sec_count = 0
+        self._ring.clear()
+        self.pending = None
         self.armed = True
         self.hot = False
         self.last_true = NEVER
+        if self.burst is not None:
+            self.burst.reset()
 
-    def threshold(self) -> float:
+    def seed_threshold(self) -> float:
+        """The seed's fixed bar, msg/s. With adaptive bars it is a ceiling: chat this fast always
+        counts as a burst, whatever the channel's history says."""
         cfg = self.cfg
         return max(cfg.threshold, self.baseline.mean * cfg.baseline_multiplier) + cfg.buffer
+
+    def threshold(self) -> float:
+        """The bar, msg/s, that chat must beat now."""
+        self._seed = seed = self.seed_threshold()
+        if self.burst is None:
+            return seed
+        return min(self.burst.bar_value() / self.cfg.window_s, seed)
 
     def velocity(self, now: float) -> float:
         self._users.expire(now)
@@ -144,9 +177,48 @@ class ChatVelocity:
             gap = sec - self._sec - 1
             if gap <= MAX_IDLE_S:
                 self.baseline.update_idle(gap)
+            if self.burst is not None:
+                self._roll_burst(self.burst, gap)
             self._threshold = self.threshold()
         self._sec = sec
         self._sec_count = 0
+
+    def _roll_burst(self, burst: Burst, gap: int) -> None:
+        """Close the second into the burst tracker: the window's count, once a second."""
+        ring = self._ring
+        ring.append(self._sec_count)
+        assert self._sec is not None
+        x = sum(ring)
+        v = x / self.cfg.window_s
+        # Judged once a second on the window ending there, not at every message: a sliding
+        # count looked at on every arrival peaks higher by chance (more looks, same chat).
+        fired = burst.try_fire(x, force=v > self._seed)
+        peak = burst.update(x)
+        if fired is not None:
+            self.pending = self._fire(self._sec + 1.0, v, fired)
+        elif peak is not None:
+            self.pending = self._fire(self._sec + 1.0, v, peak, peak=True)
+        if gap > MAX_IDLE_S:  # a discontinuity, not silence (MAX_IDLE_S)
+            ring.clear()
+            burst.reset()
+            return
+        for _ in range(min(gap, ring.maxlen or 1)):
+            ring.append(0)
+            burst.update(sum(ring))
+        burst.idle(gap - (ring.maxlen or 1))
+
+    def _fire(self, t: float, v: float, z: float | None, peak: bool = False) -> Fire:
+        base = self.baseline.mean
+        details: dict[str, object] = {
+            "velocity": round(v, 2),
+            "baseline": round(base, 2),
+            "threshold": round(self._threshold, 2),
+            "ratio": round(v / base, 2) if base > 0 else None,
+        }
+        if z is not None and self.burst is not None:
+            details["strength"] = round(z, 2)
+            details["per_hour"] = round(self.burst.rarity(z), 3)
+        return Fire(NAME, t, self.cfg.confidence, details, peak=peak, strength=z)
 
     def on_message(self, t: float, user: str, text: str) -> tuple[bool, Fire | None]:
         """Count one message; returns (counted, fire). `counted` is False for capped spam."""
@@ -168,23 +240,19 @@ class ChatVelocity:
             self._pasta.add(t, pasta)
         self._sec_count += 1
         v = n / cfg.window_s
+        if self.burst is not None:  # adaptive: bursts are judged when the second closes
+            if v > self._threshold and self.burst.ready:
+                self.last_true = t
+                self.hot = True
+            else:
+                self.hot = False
+            return True, None
         if v > self._threshold and self.baseline.ready:
             self.last_true = t
             self.hot = True
             if self.armed:
                 self.armed = False
-                base = self.baseline.mean
-                return True, Fire(
-                    NAME,
-                    t,
-                    cfg.confidence,
-                    {
-                        "velocity": round(v, 2),
-                        "baseline": round(base, 2),
-                        "threshold": round(self._threshold, 2),
-                        "ratio": round(v / base, 2) if base > 0 else None,
-                    },
-                )
+                return True, self._fire(t, v, None)
         elif v <= self._threshold:
             self.armed = True
             self.hot = False

@@ -1,0 +1,307 @@
+"""Channel-relative bars: how unusual a burst is for *this* channel, and where to put the bar so
+the channel gets about `target` clips per live hour.
+
+A trigger's raw measure (chat messages in 5 s, chatters reacting in 10 s, ...) is sampled once a
+second. Against the channel's slow normal `b` (an EWMA, half-life `baseline_half_life_s`) it
+becomes a strength ``z = (x - b) / sqrt(b + 1)``: a Poisson-like z-score, so a burst of 10
+messages on a 2-message channel and one of 1,700 on a 1,500-message channel are judged by the
+same yardstick, and the yardstick needs no tuning per channel.
+
+A *burst* is a run of seconds with z above `REF_Z`; it ends after `rearm_s` seconds below. Each
+burst's peak strength goes into `PeakRate`, a decayed histogram of peaks over the channel's live
+hours (half-life `memory_h`). The bar is the strength that, in that history, `target` bursts
+per live hour reached: "keep about the top `target` bursts of every hour", online. A burst fires
+once, when it crosses the bar; while the clip is open later, stronger seconds of the same burst
+re-time the moment to its peak (Detector).
+
+Cold start (a channel never seen): no fire during the first `warmup_s` seconds of chat, while
+the normal settles. The bar then comes from the history blended with a prior worth `prior_h`
+live hours in which `target` bursts per hour reached strength `prior_z`, so the first clips
+need a clearly unusual burst, and within about an hour of live chat the channel's own peaks
+dominate. The history is plain data (`to_state`) that the application core persists per
+streamer, so a restart or the next stream starts warm.
+
+Whatever the target, a burst must also stand out: z >= `min_z` and x >= `min_ratio` x the normal.
+A steady chat has bursts too (noise), but a steady busy chat's noise never reaches 1.5x its
+normal, so it gets no clips; fewer clips than the target is right when nothing happens.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.config import AdaptiveConfig
+from engine.triggers.baseline import RateBaseline
+
+REF_Z = 1.0
+"""A second with z above this belongs to a burst (a loose bar: it only delimits bursts)."""
+_BINS_PER_UNIT = 16  # histogram bins per unit of log1p(z): ~6 % wide
+_NBINS = 128  # covers z up to e^8 - 1, ~3,000
+_RENORM = 1e12
+
+
+def _bin(z: float) -> int:
+    return min(_NBINS - 1, int(math.log1p(max(z, 0.0)) * _BINS_PER_UNIT))
+
+
+def _edge(i: float) -> float:
+    return math.expm1(i / _BINS_PER_UNIT)
+
+
+class PeakRate:
+    """Decayed histogram of burst peaks over live time: how many bursts per live hour reach z.
+
+    Memory is fixed (`_NBINS` floats), whatever the uptime. Decay is lazy: new weight grows by
+    1/decay per live second instead of every bin shrinking, renormalised now and then.
+    """
+
+    __slots__ = ("_decay", "_inc", "_live", "bins", "memory_h")
+
+    def __init__(self, memory_h: float) -> None:
+        self.bins = [0.0] * _NBINS
+        self._inc = 1.0
+        self._live = 0.0  # decayed live seconds, in the same scaled units as the bins
+        self.memory_h = memory_h
+        self._decay = 0.5 ** (1.0 / (max(memory_h, 0.01) * 3600.0))
+
+    def tick(self, seconds: int = 1) -> None:
+        """`seconds` of live chat passed (one call a second; idle gaps in one call)."""
+        if seconds <= 0:
+            return
+        grow = self._decay ** -seconds
+        # live time accumulates inc * (1 + 1/d + ... ) for the seconds passed
+        self._live += self._inc * ((grow - 1.0) / (1.0 / self._decay - 1.0))
+        self._inc *= grow
+        if self._inc > _RENORM:
+            scale = 1.0 / self._inc
+            self.bins = [w * scale for w in self.bins]
+            self._live *= scale
+            self._inc = 1.0
+
+    def add(self, z: float) -> None:
+        self.bins[_bin(z)] += self._inc
+
+    @property
+    def live_h(self) -> float:
+        """Live hours remembered (decayed): the denominator of every rate."""
+        return self._live / self._inc / 3600.0
+
+    def rate_at_least(self, z: float, prior: tuple[float, float, float] | None = None) -> float:
+        """Bursts per live hour whose peak reached `z` (prior: hours, rate, z of the prior)."""
+        i = _bin(z)
+        weight = sum(self.bins[i:]) / self._inc
+        hours = self.live_h
+        if prior is not None:
+            p_hours, p_rate, p_z = prior
+            hours += p_hours
+            if p_z >= z:
+                weight += p_hours * p_rate
+        # Stronger than anything remembered is not "never": at most half a burst in that time.
+        return max(weight, 0.5) / hours if hours > 0 else 0.0
+
+    def bar(self, target_per_h: float, prior: tuple[float, float, float]) -> float:
+        """The strength that `target_per_h` bursts per live hour reached, blended with the
+        prior's bar by weight (live hours remembered vs the prior's hours)."""
+        p_hours, _, p_z = prior
+        hours = self.live_h
+        need = target_per_h * hours
+        own = 0.0
+        acc = 0.0
+        for i in range(_NBINS - 1, -1, -1):
+            w = self.bins[i] / self._inc
+            if w > 0 and acc + w >= need:
+                own = _edge(i + 1 - (need - acc) / w)  # interpolated inside the bin
+                break
+            acc += w
+        total = hours + p_hours
+        return (hours * own + p_hours * p_z) / total if total > 0 else p_z
+
+    def to_state(self) -> dict[str, Any]:
+        scale = 1.0 / self._inc
+        return {"bins": [round(w * scale, 6) for w in self.bins], "live_s": self._live * scale}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        bins = [float(x) for x in state.get("bins", [])][:_NBINS]
+        if len(bins) == _NBINS and all(math.isfinite(x) and x >= 0 for x in bins):
+            self.bins = bins
+            live = float(state.get("live_s", 0.0))
+            self._live = live if math.isfinite(live) and live >= 0 else 0.0
+            self._inc = 1.0
+
+
+class Burst:
+    """One measure's normal, bursts, peak history and bar; fed one value per second."""
+
+    __slots__ = (
+        "_armed",
+        "_below",
+        "_n",
+        "_peak",
+        "bar_z",
+        "baseline",
+        "fired_peak",
+        "min_ratio",
+        "min_z",
+        "peaks",
+        "prior",
+        "rearm_s",
+        "target",
+    )
+
+    def __init__(
+        self,
+        *,
+        target: float,
+        memory_h: float,
+        half_life_s: float,
+        warmup_s: float,
+        prior_h: float,
+        prior_z: float,
+        min_z: float,
+        min_ratio: float,
+        rearm_s: float,
+    ) -> None:
+        self.baseline = RateBaseline(half_life_s, warmup_s)
+        self.peaks = PeakRate(memory_h)
+        self._peak: float | None = None  # the current burst's peak strength
+        self._below = 0
+        self._armed = True
+        self._n = 0
+        self.fired_peak = 0.0
+        self.configure(target, prior_h, prior_z, min_z, min_ratio, rearm_s)
+
+    def configure(
+        self,
+        target: float,
+        prior_h: float,
+        prior_z: float,
+        min_z: float,
+        min_ratio: float,
+        rearm_s: float,
+    ) -> None:
+        self.target = target
+        self.prior = (prior_h, target, prior_z)
+        self.min_z = min_z
+        self.min_ratio = min_ratio
+        self.rearm_s = rearm_s
+        self.bar_z = self.peaks.bar(target, self.prior)
+
+    def configure_from(self, cfg: AdaptiveConfig, target: float) -> None:
+        self.baseline.set_params(cfg.baseline_half_life_s, cfg.warmup_s)
+        self.configure(target, cfg.prior_h, cfg.prior_z, cfg.min_z, cfg.min_ratio, cfg.rearm_s)
+
+    @property
+    def ready(self) -> bool:
+        return self.baseline.ready
+
+    def normal(self) -> float:
+        return self.baseline.mean
+
+    def strength(self, x: float) -> float:
+        b = self.baseline.mean
+        return (x - b) / math.sqrt(b + 1.0)
+
+    def bar_value(self) -> float:
+        """The raw value (e.g. messages in the window) a burst must exceed now."""
+        b = self.baseline.mean
+        z = max(self.bar_z, self.min_z)
+        return max(b + z * math.sqrt(b + 1.0), b * self.min_ratio)
+
+    def rarity(self, z: float) -> float:
+        """Bursts per live hour at least this strong (prior included): 1/rarity = 'one in N h'."""
+        return self.peaks.rate_at_least(z, self.prior)
+
+    def reset(self) -> None:
+        """Forget the current burst (clock reset); the normal and the history stay."""
+        self._peak = None
+        self._below = 0
+        self._armed = True
+
+    @property
+    def armed(self) -> bool:
+        """Whether a crossing of the bar now would fire (no fire yet in this burst, warm)."""
+        return self._armed and self.baseline.ready
+
+    def try_fire(self, x: float, force: bool = False) -> float | None:
+        """The measure reached `x` mid-second: the burst's strength if this is its one fire.
+        `force`: x is over an absolute ceiling (the seed's bar), which always counts."""
+        if not self._armed or not self.baseline.ready or (x <= self.bar_value() and not force):
+            return None
+        z = self.strength(x)
+        self._armed = False
+        self.fired_peak = z
+        if self._peak is None or z > self._peak:
+            self._peak = z
+        self._below = 0
+        return z
+
+    def update(self, x: float) -> float | None:
+        """Close one second whose measure was `x`. Returns the strength when it is a new peak
+        of a burst that already fired (the Detector re-times the open clip to it), else None."""
+        z = self.strength(x)
+        # While the normal settles nothing is a burst: against a normal still near zero every
+        # second would look hot, and hot seconds barely teach the normal (RateBaseline).
+        hot = z > REF_Z and self.baseline.ready
+        peak = None
+        if hot:
+            self._below = 0
+            if self._peak is None or z > self._peak:
+                self._peak = z
+            if not self._armed and z > self.fired_peak:
+                self.fired_peak = z
+                peak = z
+        elif self._peak is not None:
+            self._below += 1
+            if self._below > self.rearm_s:
+                self._end_burst()
+        self.baseline.update(x, hot=hot)
+        self.peaks.tick(1)
+        self._n += 1
+        if self._n % 60 == 0:  # the prior's share shrinks as live time grows
+            self.bar_z = self.peaks.bar(self.target, self.prior)
+        return peak
+
+    def idle(self, seconds: int) -> None:
+        """`seconds` more seconds whose measure was 0 (a quiet gap, in O(1))."""
+        if seconds <= 0:
+            return
+        if self._peak is not None:
+            self._below += seconds
+            if self._below > self.rearm_s:
+                self._end_burst()
+        self.baseline.update_idle(seconds)
+        self.peaks.tick(seconds)
+
+    def _end_burst(self) -> None:
+        if self._peak is not None and self.baseline.ready:
+            self.peaks.add(self._peak)
+            self.bar_z = self.peaks.bar(self.target, self.prior)
+        self._peak = None
+        self._below = 0
+        self._armed = True
+
+    def to_state(self) -> dict[str, Any]:
+        return {"baseline": self.baseline.to_state(), "peaks": self.peaks.to_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("baseline"), dict):
+            self.baseline.load_state(state["baseline"])
+        if isinstance(state.get("peaks"), dict):
+            self.peaks.load_state(state["peaks"])
+            self.bar_z = self.peaks.bar(self.target, self.prior)
+
+
+def burst_for(cfg: AdaptiveConfig, target: float) -> Burst:
+    """A tracker with the adaptive settings of config (one per measure and watch)."""
+    return Burst(
+        target=target,
+        memory_h=cfg.memory_h,
+        half_life_s=cfg.baseline_half_life_s,
+        warmup_s=cfg.warmup_s,
+        prior_h=cfg.prior_h,
+        prior_z=cfg.prior_z,
+        min_z=cfg.min_z,
+        min_ratio=cfg.min_ratio,
+        rearm_s=cfg.rearm_s,
+    )
