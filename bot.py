@@ -39,6 +39,7 @@ from engine.detection.detector import Detector
 from engine.kick.api import KickApi
 from storage.clips import ClipRepo
 from storage.db import Database
+from storage.profiles import ProfileRepo
 from storage.sessions import SessionRepo
 from storage.settings import SettingsRepo
 from storage.watches import ChannelCacheRepo, WatchRepo
@@ -163,7 +164,9 @@ async def build_services(
         await services.extra.get("poster", post_later)(clip_id)
 
     pipeline = ClipPipeline(clips, clipper_for, upload_limit, on_ready)
-    app = App(config, kick, settings, watches, clips, hub, pipeline, history)
+    app = App(
+        config, kick, settings, watches, clips, hub, pipeline, history, profiles=ProfileRepo(db)
+    )
     app_ref.append(app)
     services = Services(config, db, kick, settings, watches, clips, hub, pipeline, history, app)
     return services

@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def seed_bars(config: Config) -> Config:
-    """The seed's fixed bars (triggers.adaptive off) with the seed's cooldowns (velocity 120 s,
+    """The seed's fixed bars (triggers.adaptive off, emotes without folded reactions) with the
+    seed's cooldowns (velocity 120 s,
     clip 60 s): what the tests of the fixed triggers, limiter and combos pin, and what end to end
     tests use to make a clip from a scripted burst without minutes of warm-up chat."""
     triggers = dataclasses.replace(
         config.triggers,
         adaptive=dataclasses.replace(config.triggers.adaptive, enabled=False),
+        emote_flood=dataclasses.replace(config.triggers.emote_flood, reactions=False),
     )
     limits = dataclasses.replace(
         config.limits,

@@ -94,8 +94,14 @@ class KeywordConfig:
     enabled: bool = True
     window_s: float = 10.0
     min_count: int = 8
-    high: tuple[str, ...] = ("CLIP IT", "CLIP THAT", "SOMEONE CLIP", "GET THAT CLIP")
-    medium: tuple[str, ...] = ("NO SHOT", "INSANE", "HOLY SHIT", "WHAT THE FUCK")
+    high: tuple[str, ...] = (
+        "CLIP IT", "CLIP THAT", "SOMEONE CLIP", "GET THAT CLIP", "CLIPPED", "CLIPEALO",
+        "CLIPA ISSO", "클립", "切片", "剪辑", "切り抜き",
+    )  # fmt: skip
+    medium: tuple[str, ...] = (
+        "NO SHOT", "INSANE", "HOLY SHIT", "WHAT THE FUCK", "NO WAY", "NO MAMES", "QUE LOCURA",
+        "미쳤다", "대박", "卧槽", "牛逼", "やばい",
+    )  # fmt: skip
     confidence_high: float = 0.65
     confidence_medium: float = 0.5
 
@@ -106,6 +112,7 @@ class EmoteFloodConfig:
     window_s: float = 10.0
     min_count: int = 15
     plain_emotes: tuple[str, ...] = ("KEKW", "LUL", "LULW", "OMEGALUL", "PogChamp", "EZ")
+    reactions: bool = True
     confidence: float = 0.55
 
 

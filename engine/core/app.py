@@ -20,9 +20,9 @@ from engine.config import Config
 from engine.core.daily import day_of
 from engine.core.history import Series, StatsHistory
 from engine.core.pipeline import ClipPipeline
-from engine.core.stores import ClipStoreFull, SettingsStore, WatchStore
+from engine.core.stores import ClipStoreFull, ProfileStore, SettingsStore, WatchStore
 from engine.core.watch_hub import WatchHub
-from engine.detection.detector import Snapshot
+from engine.detection.detector import Detector, Snapshot
 from engine.detection.thresholds import TUNABLES, ThresholdError, current, validate
 from engine.events import Moment
 from engine.kick.api import (
@@ -95,8 +95,10 @@ class App:
         pipeline: ClipPipeline,
         history: StatsHistory,
         clock: Callable[[], float] = time.time,
+        profiles: ProfileStore | None = None,
     ) -> None:
         self.config = config
+        self.profiles = profiles
         self.kick = kick
         self.settings = settings
         self.watches = watches
@@ -118,7 +120,8 @@ class App:
             await self.hub.sessions.start()
         for row in await self.watches.all():
             try:
-                await self.hub.add(row.guild_id, row.streamer, row.overrides, row.state)
+                state = await self._with_profile(row.streamer, row.state)
+                await self.hub.add(row.guild_id, row.streamer, row.overrides, state)
             except Exception:  # one broken watch must not keep the others down
                 log.exception("could not restore watch %s/%s", row.guild_id, row.streamer)
         await self.pipeline.resume()
@@ -131,11 +134,26 @@ class App:
         await self.hub.close()
         await self.pipeline.close()
         for (guild_id, streamer), watch in watches.items():  # after the drained moments
-            await self.watches.save_state(guild_id, streamer, watch.detector.to_state())
+            await self._save(guild_id, streamer, watch.detector)
 
     async def save_states(self) -> None:
         for (guild_id, streamer), watch in list(self.hub.watches.items()):
-            await self.watches.save_state(guild_id, streamer, watch.detector.to_state())
+            await self._save(guild_id, streamer, watch.detector)
+
+    async def _save(self, guild_id: int, streamer: str, detector: Detector) -> None:
+        """The watch's state, and the channel profile for every watch of the streamer."""
+        state = detector.to_state()
+        await self.watches.save_state(guild_id, streamer, state)
+        if self.profiles is not None and state.get("profile"):
+            await self.profiles.put(streamer, state["profile"])
+
+    async def _with_profile(self, streamer: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A watch without a profile of its own (new, or saved before profiles) starts from
+        the streamer's shared profile: another guild's watch, or an earlier stream."""
+        if self.profiles is None or state.get("profile"):
+            return state
+        profile = await self.profiles.get(streamer)
+        return {**state, "profile": profile} if profile else state
 
     async def on_moment(self, guild_id: int, moment: Moment) -> None:
         """Hub callback: persist the clip and the limiter state, mark the chart."""
@@ -147,7 +165,7 @@ class App:
         await self.clips.count_day(guild_id, moment.streamer, day, new_clip=moment.revision == 0)
         watch = self.hub.get(guild_id, moment.streamer)
         if watch is not None:
-            await self.watches.save_state(guild_id, moment.streamer, watch.detector.to_state())
+            await self._save(guild_id, moment.streamer, watch.detector)
         for hook in self.on_moment_hooks:
             await hook(guild_id, moment, clip_id)
 
@@ -171,7 +189,7 @@ class App:
         shared = slug in self.hub.feeds
         added = await self.watches.add(guild_id, slug, user_id)
         overrides = await self.watches.thresholds(guild_id, slug)
-        await self.hub.add(guild_id, slug, overrides)
+        await self.hub.add(guild_id, slug, overrides, await self._with_profile(slug, {}))
         return WatchResult(
             slug, not added, info.live, info.viewers, info.title, shared, info.live_known
         )
@@ -180,7 +198,7 @@ class App:
         slug = self._slug(streamer)
         watch = self.hub.get(guild_id, slug)
         if watch is not None:
-            await self.watches.save_state(guild_id, slug, watch.detector.to_state())
+            await self._save(guild_id, slug, watch.detector)
         removed = await self.watches.remove(guild_id, slug)
         await self.hub.remove(guild_id, slug)
         if not removed:

@@ -80,7 +80,7 @@ class Feed:
         self.api = api
         self.clock = clock
         self._sleep = sleep
-        self.emotes = EmoteParser(config.triggers.emote_flood.plain_emotes)
+        self.emotes = EmoteParser.from_config(config.triggers.emote_flood)
         rec = config.recording
         self.index = SegmentIndex(rec.renditions)
         # What an earlier run recorded stays cuttable: a restart mid-clip loses nothing.

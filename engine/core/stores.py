@@ -35,6 +35,13 @@ class WatchStore(Protocol):
     async def save_state(self, guild_id: int, streamer: str, state: dict[str, Any]) -> None: ...
 
 
+class ProfileStore(Protocol):
+    """Per-streamer channel profiles (what the adaptive detector learnt), as plain JSON."""
+
+    async def get(self, streamer: str) -> dict[str, Any] | None: ...
+    async def put(self, streamer: str, profile: dict[str, Any]) -> None: ...
+
+
 class ClipStore(Protocol):
     """What the clip pipeline needs: record, read, compare-and-set, list by status."""
 

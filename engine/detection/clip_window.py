@@ -23,12 +23,13 @@ from engine.events import Moment
 class ClipWindow:
     """Builds the Moments of one watch's clips; holds the open one."""
 
-    __slots__ = ("open", "streamer", "strength")
+    __slots__ = ("open", "rarest", "streamer")
 
     def __init__(self, streamer: str) -> None:
         self.streamer = streamer
         self.open: Moment | None = None
-        self.strength: float | None = None  # the open clip's strongest burst (adaptive bars)
+        # The open clip's rarest burst: fewest bursts per live hour as strong (adaptive bars).
+        self.rarest: float | None = None
 
     def current(self, now: float) -> Moment | None:
         """The clip still open at `now`, if any."""
@@ -37,11 +38,11 @@ class ClipWindow:
 
     def clear(self) -> None:
         self.open = None
-        self.strength = None
+        self.rarest = None
 
-    def note_strength(self, strength: float | None) -> None:
-        if strength is not None:
-            self.strength = max(self.strength or 0.0, strength)
+    def note_rarity(self, per_hour: float | None) -> None:
+        if per_hour is not None:
+            self.rarest = per_hour if self.rarest is None else min(self.rarest, per_hour)
 
     def start(
         self,

@@ -60,6 +60,7 @@ from engine.events import (
     plausible_time,
     plausible_viewers,
 )
+from engine.triggers.burst import Burst
 from engine.triggers.combos import classify
 from engine.triggers.emote_flood import EmoteFlood
 from engine.triggers.excitement import Excitement
@@ -90,7 +91,7 @@ class Detector:
         self.overrides: dict[str, float | int] = {}
         cfg = config
         tc = cfg.triggers
-        self.emotes = EmoteParser(tc.emote_flood.plain_emotes)
+        self.emotes = EmoteParser.from_config(tc.emote_flood)
         self.velocity = ChatVelocity(tc.chat_velocity)
         self.keyword = KeywordTrigger(
             tc.keyword, tc.chat_velocity.copypasta_min_len, tc.chat_velocity.copypasta_cap
@@ -121,7 +122,9 @@ class Detector:
         self.velocity.configure(tc.chat_velocity)
         self.velocity.adapt(tc.adaptive, tc.target_clips_per_hour)
         self.keyword.configure(tc.keyword)
+        self.keyword.adapt(tc.adaptive, tc.target_clips_per_hour)
         self.emote_flood.configure(tc.emote_flood)
+        self.emote_flood.adapt(tc.adaptive, tc.target_clips_per_hour)
         self.viewer_spike.configure(tc.viewer_spike)
         self.excitement.configure(tc.excitement)
         self.limiter.configure(cfg.limits)
@@ -233,7 +236,11 @@ class Detector:
                 if fire is not None:
                     fires = [*fires, fire] if fires else [fire]
         if self._keyword_on:
-            fire = self.keyword.on_message(t, user, text)
+            keyword = self.keyword
+            fire = keyword.roll(t) if keyword.burst is not None else None
+            if fire is not None:
+                fires = [*fires, fire] if fires else [fire]
+            fire = keyword.on_message(t, user, text)
             if fire is not None:
                 fires = [*fires, fire] if fires else [fire]
         if self._emote_on:
@@ -297,9 +304,8 @@ class Detector:
         agreement of triggers. Either way plus up to `excitement.boost` from excitement."""
         score = self.excitement.score(now) if self._on["excitement"] else None
         boost = self.config.triggers.excitement.boost * score if score is not None else 0.0
-        strength = self.clip.strength
-        if strength is not None and self.velocity.burst is not None:
-            per_hour = self.velocity.burst.rarity(strength)
+        per_hour = self.clip.rarest
+        if per_hour is not None:
             target = self.config.triggers.target_clips_per_hour
             base = rarity_confidence(per_hour, target) + AGREEMENT * (n_triggers - 1)
         return round(min(base + boost, _MAX_CONFIDENCE), 3)
@@ -307,9 +313,9 @@ class Detector:
     def _retime(self, fire: Fire) -> Moment | None:
         """A stronger second of the burst behind the open clip (clip_window rules)."""
         clip = self.clip.current(fire.t)
-        if clip is None or fire.strength is None:
+        if clip is None or fire.per_hour is None:
             return None
-        self.clip.note_strength(fire.strength)
+        self.clip.note_rarity(fire.per_hour)
         self.fire_details[fire.trigger] = fire.details
         base = clip.details["base_confidence"]
         details = self._moment_details(set(clip.triggers), base, fire.t, updated_at=fire.t)
@@ -329,7 +335,7 @@ class Detector:
         combo = classify(merged, self.config.triggers.combos)
         kind, base = combo if combo and combo[1] >= prev_base else (clip.trigger, prev_base)
         self.limiter.stamp([fire.trigger, kind], now)
-        self.clip.note_strength(fire.strength)
+        self.clip.note_rarity(fire.per_hour)
         conf = self._confidence(base, now, len(merged))
         details = self._moment_details(merged, base, now, updated_at=now)
         return self.clip.upgrade(clip, now, kind, merged, conf, details, self.config.clips)
@@ -342,7 +348,7 @@ class Detector:
             self.limiter.suppress(reason, now)
             return None
         self.limiter.record_clip([kind, *active], now)
-        self.clip.strength = fire.strength
+        self.clip.rarest = fire.per_hour
         conf = self._confidence(base, now, len(active))
         details = self._moment_details(active, base, now)
         return self.clip.start(now, kind, active, conf, details, self.config.clips)
@@ -357,11 +363,32 @@ class Detector:
     def snapshot(self, now: float) -> Snapshot:
         return report.snapshot(self, now)
 
+    def _bursts(self) -> dict[str, Burst]:
+        """The adaptive trackers by trigger (none with fixed bars)."""
+        pairs = (
+            ("chat_velocity", self.velocity.burst),
+            ("emote_flood", self.emote_flood.burst),
+            ("keyword", self.keyword.burst),
+        )
+        return {name: b for name, b in pairs if b is not None}
+
+    def profile(self) -> dict[str, Any]:
+        """What was learnt about the channel's chat (its normal and bursts): plain data the
+        application core persists per streamer, shared by every watch of the channel."""
+        return {name: b.to_state() for name, b in self._bursts().items()}
+
+    def load_profile(self, profile: Mapping[str, Any]) -> None:
+        for name, burst in self._bursts().items():
+            if isinstance(profile.get(name), dict):
+                burst.load_state(profile[name])
+
     def to_state(self) -> dict[str, Any]:
-        """Plain data that survives a restart: limits, cooldowns, the learnt chat baseline."""
+        """Plain data that survives a restart: limits, cooldowns, the learnt chat baseline and
+        the channel profile."""
         return {
             "limiter": self.limiter.to_state(),
             "baseline": self.velocity.baseline.to_state(),
+            "profile": self.profile(),
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
@@ -369,3 +396,5 @@ class Detector:
             self.limiter.load_state(dict(state["limiter"]))
         if "baseline" in state:
             self.velocity.baseline.load_state(dict(state["baseline"]))
+        if isinstance(state.get("profile"), Mapping):
+            self.load_profile(state["profile"])

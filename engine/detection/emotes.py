@@ -17,18 +17,39 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from engine.config import EmoteFloodConfig
+from engine.detection.reactions import GLOBAL_EMOTES, reaction_tokens
+
 KICK_EMOTE_RE = re.compile(r"\[emote:(\d{1,20}):([^\]\[]{0,100})\]")
 
 
 class EmoteParser:
-    """Turns chat text into the tuple of emote names it contains (repeats kept, in order)."""
+    """Turns chat text into the tuple of emote names it contains (repeats kept, in order).
 
-    __slots__ = ("_plain",)
+    With `reactions`, the shipped global emote names count as plain emotes too, and folded
+    reactions in any language (engine.detection.reactions: `ㅋㅋ`, `lol`, `哈哈`, emoji) follow
+    the emotes, so a flood of one reaction counts like a flood of one emote.
+    """
 
-    def __init__(self, plain_emotes: Iterable[str] = ()) -> None:
-        self._plain = frozenset(plain_emotes)
+    __slots__ = ("_plain", "_reactions")
+
+    def __init__(self, plain_emotes: Iterable[str] = (), reactions: bool = False) -> None:
+        self._plain = frozenset(plain_emotes) | (GLOBAL_EMOTES if reactions else frozenset())
+        self._reactions = reactions
+
+    @classmethod
+    def from_config(cls, cfg: EmoteFloodConfig) -> EmoteParser:
+        return cls(cfg.plain_emotes, reactions=cfg.reactions)
 
     def parse(self, text: str) -> tuple[str, ...]:
+        emotes = self._emotes(text)
+        if self._reactions:
+            folded = reaction_tokens(text)
+            if folded:
+                return (*emotes, *folded)
+        return emotes
+
+    def _emotes(self, text: str) -> tuple[str, ...]:
         # Fast path: most chat lines have no inline emote, and the bracket test is far cheaper
         # than running the regex on every message.
         if "[emote:" in text:

@@ -69,7 +69,7 @@ class PeakRate:
         """`seconds` of live chat passed (one call a second; idle gaps in one call)."""
         if seconds <= 0:
             return
-        grow = self._decay ** -seconds
+        grow = self._decay**-seconds
         # live time accumulates inc * (1 + 1/d + ... ) for the seconds passed
         self._live += self._inc * ((grow - 1.0) / (1.0 / self._decay - 1.0))
         self._inc *= grow
@@ -225,8 +225,9 @@ class Burst:
 
     def try_fire(self, x: float, force: bool = False) -> float | None:
         """The measure reached `x` mid-second: the burst's strength if this is its one fire.
-        `force`: x is over an absolute ceiling (the seed's bar), which always counts."""
-        if not self._armed or not self.baseline.ready or (x <= self.bar_value() and not force):
+        `force`: x is over an absolute ceiling (the seed's bar), which always counts, even
+        while a never-seen channel is still warming up."""
+        if not self._armed or (not force and (not self.baseline.ready or x <= self.bar_value())):
             return None
         z = self.strength(x)
         self._armed = False

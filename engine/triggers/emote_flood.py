@@ -9,7 +9,8 @@ configured plain-word (7TV) emotes count alike, by name.
 
 from __future__ import annotations
 
-from engine.config import EmoteFloodConfig
+from engine.config import AdaptiveConfig, EmoteFloodConfig
+from engine.triggers.burst import Burst, burst_for
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.windows import CappedWindow
 
@@ -20,7 +21,16 @@ _SWEEP_EVERY_S = 10.0
 class EmoteFlood:
     """One distinct-user window per emote, swept so idle emotes do not accumulate."""
 
-    __slots__ = ("_disarmed", "_next_sweep", "_windows", "cfg", "last_true")
+    __slots__ = (
+        "_disarmed",
+        "_next_sweep",
+        "_sec",
+        "_windows",
+        "burst",
+        "cfg",
+        "last_true",
+        "pending",
+    )
 
     def __init__(self, cfg: EmoteFloodConfig) -> None:
         self.cfg = cfg
@@ -28,6 +38,40 @@ class EmoteFlood:
         self._disarmed: set[str] = set()
         self._next_sweep = NEVER
         self.last_true = NEVER
+        self.burst: Burst | None = None
+        self._sec: int | None = None
+        self.pending: Fire | None = None
+
+    def adapt(self, adaptive: AdaptiveConfig, target: float) -> None:
+        """Adaptive: the measure is the top emote's distinct chatters in the window, sampled
+        once a second and judged against this channel's own floods (engine.triggers.burst);
+        `min_count` stays as a ceiling (that many chatters on one emote always count)."""
+        if not adaptive.enabled:
+            self.burst = None
+        elif self.burst is None:
+            self.burst = burst_for(adaptive, target)
+        else:
+            self.burst.configure_from(adaptive, target)
+
+    def _roll(self, sec: int) -> None:
+        """Once a second (adaptive): the closing second's top emote into the burst tracker."""
+        burst = self.burst
+        assert burst is not None
+        prev = self._sec
+        self._sec = sec
+        if prev is None:
+            return
+        end = prev + 1.0
+        name, n = self.top(end)
+        fired = burst.try_fire(n, force=n >= self.cfg.min_count)
+        burst.update(n)
+        gap = sec - prev - 1
+        if gap > 0:
+            burst.idle(gap)
+        if n and burst.bar_value() < n:
+            self.last_true = end
+        if fired is not None and name is not None:
+            self.pending = self._adaptive_fire(end, name, n, fired)
 
     def configure(self, cfg: EmoteFloodConfig) -> None:
         self.cfg = cfg
@@ -40,6 +84,10 @@ class EmoteFlood:
         self._disarmed.clear()
         self._next_sweep = NEVER
         self.last_true = NEVER
+        self._sec = None
+        self.pending = None
+        if self.burst is not None:
+            self.burst.reset()
 
     def top(self, now: float) -> tuple[str | None, int]:
         """The most used emote in the window now, for /stats."""
@@ -61,9 +109,40 @@ class EmoteFlood:
             if not len(w):
                 del self._windows[name]
 
+    def _count_adaptive(self, t: float, user: str, emotes: tuple[str, ...]) -> Fire | None:
+        """Count the emotes (adaptive); an emote at the ceiling (`min_count`) fires at once."""
+        burst = self.burst
+        assert burst is not None
+        for name in set(emotes) if len(emotes) > 1 else emotes:
+            w = self._windows.get(name)
+            if w is None:
+                w = self._windows[name] = CappedWindow(self.cfg.window_s, 1)
+            n = w.add(t, user)
+            if n >= self.cfg.min_count:
+                self.last_true = t
+                fired = burst.try_fire(n, force=True)
+                if fired is not None:
+                    return self._adaptive_fire(t, name, n, fired)
+        return None
+
+    def _adaptive_fire(self, t: float, name: str, n: int, strength: float) -> Fire:
+        assert self.burst is not None
+        details = {"emote": name, "count": n, "strength": round(strength, 2)}
+        rarity = self.burst.rarity(strength)
+        return Fire(NAME, t, self.cfg.confidence, details, strength=strength, per_hour=rarity)
+
     def on_message(self, t: float, user: str, emotes: tuple[str, ...]) -> Fire | None:
         if t >= self._next_sweep:
             self.sweep(t)
+        if self.burst is not None:
+            if int(t) != self._sec:
+                self._roll(int(t))
+            fire, self.pending = self.pending, None
+            if emotes:
+                ceiling = self._count_adaptive(t, user, emotes)
+                if ceiling is not None and fire is None:
+                    fire = ceiling
+            return fire
         if not emotes:
             return None
         fire_name, fire_n = None, 0

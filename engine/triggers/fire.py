@@ -25,3 +25,5 @@ class Fire:
     the peak (Detector) and never starts a clip of its own."""
     strength: float | None = None
     """Channel-relative strength (engine.triggers.burst) when the bars are adaptive."""
+    per_hour: float | None = None
+    """How many bursts per live hour of this measure were at least this strong (adaptive)."""

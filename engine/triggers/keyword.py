@@ -2,7 +2,8 @@
 
 Fires when at least `min_count` messages from distinct users within `window_s` contain a
 configured phrase, matched case-insensitively as whole words ("clip it" matches "CLIP IT!!",
-"clip  it", not "eclipse it"), in the words only: Kick emote tokens are removed first, so
+"clip  it", not "eclipse it"; phrases in scripts without spaces match inside words), in the
+words only: Kick emote tokens are removed first, so
 `[emote:4242:INSANE]` is an emote (emote_flood's business), not someone saying INSANE.
 Generic OMG/WTF are deliberately absent: they are chat's punctuation, not a request. Each user
 counts once per window; a long copypasta that contains a phrase counts at most `copypasta_cap`
@@ -16,8 +17,9 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 
-from engine.config import KeywordConfig
+from engine.config import AdaptiveConfig, KeywordConfig
 from engine.detection.emotes import strip_emotes
+from engine.triggers.burst import Burst, burst_for
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.velocity import copypasta_key
 from engine.triggers.windows import CappedWindow
@@ -26,15 +28,26 @@ NAME = "keyword"
 
 
 def phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
-    """One alternation of whole-word phrases, longest first so "CLIP THAT" beats a prefix."""
-    parts = [
-        r"\s+".join(re.escape(w) for w in p.split())
-        for p in sorted(phrases, key=len, reverse=True)
-        if p.strip()
-    ]
+    """One alternation of whole-word phrases, longest first so "CLIP THAT" beats a prefix.
+
+    Word edges apply where a phrase starts or ends with a Latin letter or digit: scripts
+    written without spaces (클립각이다, 切片切片) match inside the run."""
+    parts = []
+    for p in sorted(phrases, key=len, reverse=True):
+        words = p.split()
+        if not words:
+            continue
+        body = r"\s+".join(re.escape(w) for w in words)
+        head = r"(?<!\w)" if _latin(words[0][0]) else ""
+        tail = r"(?!\w)" if _latin(words[-1][-1]) else ""
+        parts.append(head + body + tail)
     if not parts:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+    return re.compile("(?:" + "|".join(parts) + ")", re.IGNORECASE)
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 class KeywordTrigger:
@@ -47,10 +60,13 @@ class KeywordTrigger:
         "_phrases",
         "_q",
         "_re",
+        "_sec",
         "_users",
         "armed",
+        "burst",
         "cfg",
         "last_true",
+        "pending",
     )
 
     def __init__(self, cfg: KeywordConfig, copypasta_min_len: int, copypasta_cap: int) -> None:
@@ -61,7 +77,42 @@ class KeywordTrigger:
         self._pasta_min = copypasta_min_len
         self.armed = True
         self.last_true = NEVER
+        self.burst: Burst | None = None
+        self._sec: int | None = None
+        self.pending: Fire | None = None
         self.configure(cfg)
+
+    def adapt(self, adaptive: AdaptiveConfig, target: float) -> None:
+        """Adaptive: distinct chatters asking for a clip in the window, sampled once a second
+        and judged against this channel's own history of requests (engine.triggers.burst);
+        `min_count` stays as a ceiling (that many chatters always count)."""
+        if not adaptive.enabled:
+            self.burst = None
+        elif self.burst is None:
+            self.burst = burst_for(adaptive, target)
+        else:
+            self.burst.configure_from(adaptive, target)
+
+    def roll(self, t: float) -> Fire | None:
+        """Adaptive, called for every message: on a new second, judge the closed one."""
+        sec = int(t)
+        if sec == self._sec:
+            return None
+        prev, self._sec = self._sec, sec
+        burst = self.burst
+        if prev is None or burst is None:
+            return None
+        end = prev + 1.0
+        n = self.count(end)
+        fired = burst.try_fire(n, force=n >= self.cfg.min_count)
+        burst.update(n)
+        if sec - prev > 1:
+            burst.idle(sec - prev - 1)
+        if n and n > burst.bar_value():
+            self.last_true = end
+        if fired is None:
+            return None
+        return self._fire(end, n, fired, burst.rarity(fired))
 
     def configure(self, cfg: KeywordConfig) -> None:
         self.cfg = cfg
@@ -77,6 +128,9 @@ class KeywordTrigger:
         self._pasta.clear()
         self.armed = True
         self.last_true = NEVER
+        self._sec = None
+        if self.burst is not None:
+            self.burst.reset()
 
     def _expire(self, now: float) -> None:
         q = self._q
@@ -114,6 +168,14 @@ class KeywordTrigger:
         self._phrases[phrase] += 1
         self._q.append((t, user, phrase))
         n = len(self._q)
+        burst = self.burst
+        if burst is not None:  # adaptive: judged once a second (roll), but the ceiling at once
+            if n >= self.cfg.min_count:
+                self.last_true = t
+                fired = burst.try_fire(n, force=True)
+                if fired is not None:
+                    return self._fire(t, n, fired, burst.rarity(fired))
+            return None
         if n < self.cfg.min_count:
             self.armed = True
             return None
@@ -121,6 +183,9 @@ class KeywordTrigger:
         if not self.armed:
             return None
         self.armed = False
+        return self._fire(t, n, None, None)
+
+    def _fire(self, t: float, n: int, strength: float | None, per_hour: float | None) -> Fire:
         cfg = self.cfg
         n_high = sum(c for p, c in self._phrases.items() if p in self._high)
         confidence = cfg.confidence_medium + (cfg.confidence_high - cfg.confidence_medium) * (
@@ -135,4 +200,6 @@ class KeywordTrigger:
                 "phrases": dict(self._phrases.most_common(5)),
                 "priority": "high" if n_high * 2 >= n else "medium",
             },
+            strength=strength,
+            per_hour=per_hour,
         )

@@ -215,10 +215,12 @@ class ChatVelocity:
             "threshold": round(self._threshold, 2),
             "ratio": round(v / base, 2) if base > 0 else None,
         }
+        per_hour = None
         if z is not None and self.burst is not None:
+            per_hour = self.burst.rarity(z)
             details["strength"] = round(z, 2)
-            details["per_hour"] = round(self.burst.rarity(z), 3)
-        return Fire(NAME, t, self.cfg.confidence, details, peak=peak, strength=z)
+            details["per_hour"] = round(per_hour, 3)
+        return Fire(NAME, t, self.cfg.confidence, details, peak, z, per_hour)
 
     def on_message(self, t: float, user: str, text: str) -> tuple[bool, Fire | None]:
         """Count one message; returns (counted, fire). `counted` is False for capped spam."""
