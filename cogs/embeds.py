@@ -109,16 +109,41 @@ def clip_embed(row: Any, *, image_url: str | None = None) -> discord.Embed:
     return embed
 
 
-def thresholds_embed(streamer: str, views: Iterable[Any]) -> discord.Embed:
+def thresholds_embed(streamer: str, views: Iterable[Any], learnt: Any = None) -> discord.Embed:
     embed = discord.Embed(title=f"Thresholds for {streamer}", colour=discord.Colour.blurple())
+    if learnt is not None and learnt.bars:
+        embed.description = learnt_text(learnt)[:4000]
     for v in views:
         mark = " (changed)" if v.overridden else ""
         embed.add_field(
             name=f"{v.name}{mark}",
             value=f"**{v.value:g}** (default {v.default:g}, {v.lo:g}-{v.hi:g})\n{v.help}",
         )
-    embed.set_footer(text="/thresholds set to change one, /thresholds reset to undo")
+    embed.set_footer(
+        text="/thresholds set to change one, /thresholds reset to undo (all: "
+        "also forgets what reviews taught)"
+    )
     return embed
+
+
+def learnt_text(snap: Any) -> str:
+    """The adaptive bars as people read them: what is normal, what fires, the aim, the rate."""
+    lines = []
+    for name, bar in snap.bars.items():
+        state = "" if bar.get("ready") else " (learning this channel)"
+        lines.append(
+            f"**{name.replace('_', ' ')}**: normal {bar['normal']:g}, fires above "
+            f"{bar['bar']:g} {bar['unit']}{state}"
+        )
+    hours = max((b.get("live_h", 0.0) for b in snap.bars.values()), default=0.0)
+    achieved = snap.clips_per_live_hour
+    rate = f"{achieved:g}" if achieved is not None else "-"
+    lines.append(
+        f"Aim {snap.target_per_hour:g} clips per live hour; achieved {rate} "
+        f"(learnt from {hours:g} live hours)"
+    )
+    lines.append(f"Reviews: {snap.learning}")
+    return "\n".join(lines)
 
 
 def _counts(counter: Mapping[str, int]) -> str:
@@ -169,6 +194,8 @@ def stats_embed(stats: Any, timezone: str, chart_name: str | None) -> discord.Em
         f"rejected {c.get('rejected', 0)}" + (f" · being cut/posted {working}" if working else ""),
         inline=False,
     )
+    if snap.bars:
+        embed.add_field(name="Learnt bars", value=learnt_text(snap)[:1024], inline=False)
     if snap.open_clip:
         embed.add_field(name="Open clip", value=snap.open_clip, inline=False)
     if chart_name:

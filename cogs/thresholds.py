@@ -39,9 +39,11 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
     @app_commands.autocomplete(streamer=streamer_autocomplete)
     async def show(self, interaction: discord.Interaction, streamer: str) -> None:
         gid = guild_id_of(interaction)
-        views = await app_of(self.bot).thresholds(gid, streamer)
+        app = app_of(self.bot)
+        views = await app.thresholds(gid, streamer)
+        learnt = await app.learnt(gid, streamer)
         slug = streamer.strip().lower()
-        await safe_send.send(interaction, embed=embeds.thresholds_embed(slug, views))
+        await safe_send.send(interaction, embed=embeds.thresholds_embed(slug, views, learnt))
 
     @app_commands.command(name="set", description="Change one threshold (takes effect at once)")
     @app_commands.describe(

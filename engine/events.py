@@ -106,3 +106,10 @@ class Snapshot:
     fired_today: dict[str, int] = field(default_factory=dict)
     suppressed_today: dict[str, int] = field(default_factory=dict)
     open_clip: str | None = None
+    # Adaptive bars (engine.triggers.burst); empty / None with the seed's fixed bars.
+    bars: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per trigger: its measure's `normal` and the `bar` it must beat now, in `unit`s, and
+    `live_h`, how many live hours of the channel the bars have learnt from."""
+    target_per_hour: float | None = None  # the aim, after what reviews taught
+    clips_per_live_hour: float | None = None  # achieved, over the remembered live hours
+    learning: str = ""  # what reviews taught, in words

@@ -18,11 +18,12 @@ from typing import Any
 
 from engine.config import Config
 from engine.core.daily import day_of
+from engine.core.detector_states import DetectorStates
 from engine.core.history import Series, StatsHistory
 from engine.core.pipeline import ClipPipeline
 from engine.core.stores import ClipStoreFull, ProfileStore, SettingsStore, WatchStore
 from engine.core.watch_hub import WatchHub
-from engine.detection.detector import Detector, Snapshot
+from engine.detection.detector import Snapshot
 from engine.detection.thresholds import TUNABLES, ThresholdError, current, validate
 from engine.events import Moment
 from engine.kick.api import (
@@ -98,7 +99,7 @@ class App:
         profiles: ProfileStore | None = None,
     ) -> None:
         self.config = config
-        self.profiles = profiles
+        self.states = DetectorStates(watches, profiles)
         self.kick = kick
         self.settings = settings
         self.watches = watches
@@ -120,7 +121,7 @@ class App:
             await self.hub.sessions.start()
         for row in await self.watches.all():
             try:
-                state = await self._with_profile(row.streamer, row.state)
+                state = await self.states.with_profile(row.streamer, row.state)
                 await self.hub.add(row.guild_id, row.streamer, row.overrides, state)
             except Exception:  # one broken watch must not keep the others down
                 log.exception("could not restore watch %s/%s", row.guild_id, row.streamer)
@@ -134,26 +135,11 @@ class App:
         await self.hub.close()
         await self.pipeline.close()
         for (guild_id, streamer), watch in watches.items():  # after the drained moments
-            await self._save(guild_id, streamer, watch.detector)
+            await self.states.save(guild_id, streamer, watch.detector)
 
     async def save_states(self) -> None:
         for (guild_id, streamer), watch in list(self.hub.watches.items()):
-            await self._save(guild_id, streamer, watch.detector)
-
-    async def _save(self, guild_id: int, streamer: str, detector: Detector) -> None:
-        """The watch's state, and the channel profile for every watch of the streamer."""
-        state = detector.to_state()
-        await self.watches.save_state(guild_id, streamer, state)
-        if self.profiles is not None and state.get("profile"):
-            await self.profiles.put(streamer, state["profile"])
-
-    async def _with_profile(self, streamer: str, state: dict[str, Any]) -> dict[str, Any]:
-        """A watch without a profile of its own (new, or saved before profiles) starts from
-        the streamer's shared profile: another guild's watch, or an earlier stream."""
-        if self.profiles is None or state.get("profile"):
-            return state
-        profile = await self.profiles.get(streamer)
-        return {**state, "profile": profile} if profile else state
+            await self.states.save(guild_id, streamer, watch.detector)
 
     async def on_moment(self, guild_id: int, moment: Moment) -> None:
         """Hub callback: persist the clip and the limiter state, mark the chart."""
@@ -165,7 +151,7 @@ class App:
         await self.clips.count_day(guild_id, moment.streamer, day, new_clip=moment.revision == 0)
         watch = self.hub.get(guild_id, moment.streamer)
         if watch is not None:
-            await self._save(guild_id, moment.streamer, watch.detector)
+            await self.states.save(guild_id, moment.streamer, watch.detector)
         for hook in self.on_moment_hooks:
             await hook(guild_id, moment, clip_id)
 
@@ -189,7 +175,7 @@ class App:
         shared = slug in self.hub.feeds
         added = await self.watches.add(guild_id, slug, user_id)
         overrides = await self.watches.thresholds(guild_id, slug)
-        await self.hub.add(guild_id, slug, overrides, await self._with_profile(slug, {}))
+        await self.hub.add(guild_id, slug, overrides, await self.states.with_profile(slug, {}))
         return WatchResult(
             slug, not added, info.live, info.viewers, info.title, shared, info.live_known
         )
@@ -198,7 +184,7 @@ class App:
         slug = self._slug(streamer)
         watch = self.hub.get(guild_id, slug)
         if watch is not None:
-            await self._save(guild_id, slug, watch.detector)
+            await self.states.save(guild_id, slug, watch.detector)
         removed = await self.watches.remove(guild_id, slug)
         await self.hub.remove(guild_id, slug)
         if not removed:
@@ -255,8 +241,18 @@ class App:
         removed = await self.watches.reset_thresholds(guild_id, slug, name)
         watch = self.hub.get(guild_id, slug)
         if watch is not None:
+            if name is None and watch.detector.learning.reviews:  # reset all: forget reviews too
+                watch.detector.reset_learning()
+                removed += 1
+                await self.states.save(guild_id, slug, watch.detector)
             watch.detector.set_overrides(await self.watches.thresholds(guild_id, slug))
         return removed
+
+    async def learnt(self, guild_id: int, streamer: str) -> Snapshot | None:
+        """What the watch's detector learnt (bars, aim, achieved rate, reviews), for /thresholds."""
+        slug = await self._watched(guild_id, streamer)
+        watch = self.hub.get(guild_id, slug)
+        return watch.detector.snapshot(self.clock()) if watch is not None else None
 
     async def stats(self, guild_id: int, streamer: str | None) -> list[StreamerStats]:
         slugs = [await self._watched(guild_id, streamer)] if streamer else None
@@ -320,7 +316,17 @@ class App:
         fresh = await self.clips.get(clip_id)
         if not changed:
             return ReviewOutcome(fresh, False, f"Someone else reviewed it first ({fresh.status}).")
+        if action in ("approve", "reject"):
+            await self._learn(guild_id, clip, action == "approve")
         return ReviewOutcome(fresh, True, "Done.")
+
+    async def _learn(self, guild_id: int, clip: Any, approved: bool) -> None:
+        """The decision teaches the watch's detector (engine.detection.learning), saved at once."""
+        watch = self.hub.get(guild_id, clip.streamer)
+        if watch is None:
+            return
+        watch.detector.learn(approved, [clip.trigger, *clip.triggers])
+        await self.states.save(guild_id, clip.streamer, watch.detector)
 
     async def pending(
         self, guild_id: int, streamer: str | None = None, limit: int = 25

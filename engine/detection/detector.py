@@ -40,13 +40,15 @@ itself is disabled; keyword and emote_flood count each user once per window on t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from engine.config import Config
 from engine.detection import report
+from engine.detection import state as state_io
 from engine.detection.clip_window import ClipWindow
 from engine.detection.emotes import EmoteParser
+from engine.detection.learning import ReviewLearning
 from engine.detection.score import AGREEMENT, rarity_confidence
 from engine.detection.thresholds import apply_overrides, validate
 from engine.events import (
@@ -60,7 +62,6 @@ from engine.events import (
     plausible_time,
     plausible_viewers,
 )
-from engine.triggers.burst import Burst
 from engine.triggers.combos import classify
 from engine.triggers.emote_flood import EmoteFlood
 from engine.triggers.excitement import Excitement
@@ -103,6 +104,7 @@ class Detector:
         self.samples: deque[tuple[float, str, str]] = deque(maxlen=_SAMPLES)
         self.fire_details: dict[str, dict[str, Any]] = {}
         self.clip = ClipWindow(streamer)
+        self.learning = ReviewLearning()
         # 0.0, not -inf: every accepted t is >= 0, so on the hot path one chained comparison
         # (last <= t < MAX_T) both orders the event and rejects negative, NaN and huge times.
         self._last_t = 0.0
@@ -120,11 +122,12 @@ class Detector:
         self.config = cfg
         tc = cfg.triggers
         self.velocity.configure(tc.chat_velocity)
-        self.velocity.adapt(tc.adaptive, tc.target_clips_per_hour)
+        target = tc.target_clips_per_hour * self.learning.target_factor()
+        self.velocity.adapt(tc.adaptive, target)
         self.keyword.configure(tc.keyword)
-        self.keyword.adapt(tc.adaptive, tc.target_clips_per_hour)
+        self.keyword.adapt(tc.adaptive, target)
         self.emote_flood.configure(tc.emote_flood)
-        self.emote_flood.adapt(tc.adaptive, tc.target_clips_per_hour)
+        self.emote_flood.adapt(tc.adaptive, target)
         self.viewer_spike.configure(tc.viewer_spike)
         self.excitement.configure(tc.excitement)
         self.limiter.configure(cfg.limits)
@@ -298,7 +301,7 @@ class Detector:
                 out.append(moment)
         return out
 
-    def _confidence(self, base: float, now: float, n_triggers: int = 1) -> float:
+    def _confidence(self, base: float, now: float, triggers: Collection[str]) -> float:
         """Fixed bars: the trigger's or combo's confidence. Adaptive bars: how rare the
         burst is for this channel (the clip's strongest burst, engine.detection.score), plus
         agreement of triggers. Either way plus up to `excitement.boost` from excitement."""
@@ -307,8 +310,9 @@ class Detector:
         per_hour = self.clip.rarest
         if per_hour is not None:
             target = self.config.triggers.target_clips_per_hour
-            base = rarity_confidence(per_hour, target) + AGREEMENT * (n_triggers - 1)
-        return round(min(base + boost, _MAX_CONFIDENCE), 3)
+            base = rarity_confidence(per_hour, target) + AGREEMENT * (len(triggers) - 1)
+        base += self.learning.weight(triggers)
+        return round(max(0.0, min(base + boost, _MAX_CONFIDENCE)), 3)
 
     def _retime(self, fire: Fire) -> Moment | None:
         """A stronger second of the burst behind the open clip (clip_window rules)."""
@@ -320,7 +324,7 @@ class Detector:
         base = clip.details["base_confidence"]
         details = self._moment_details(set(clip.triggers), base, fire.t, updated_at=fire.t)
         details["peak_t"] = fire.t
-        conf = self._confidence(base, fire.t, len(clip.triggers))
+        conf = self._confidence(base, fire.t, clip.triggers)
         return self.clip.upgrade(
             clip, fire.t, clip.trigger, clip.triggers, conf, details, self.config.clips, True
         )
@@ -336,7 +340,7 @@ class Detector:
         kind, base = combo if combo and combo[1] >= prev_base else (clip.trigger, prev_base)
         self.limiter.stamp([fire.trigger, kind], now)
         self.clip.note_rarity(fire.per_hour)
-        conf = self._confidence(base, now, len(merged))
+        conf = self._confidence(base, now, merged)
         details = self._moment_details(merged, base, now, updated_at=now)
         return self.clip.upgrade(clip, now, kind, merged, conf, details, self.config.clips)
 
@@ -349,7 +353,9 @@ class Detector:
             return None
         self.limiter.record_clip([kind, *active], now)
         self.clip.rarest = fire.per_hour
-        conf = self._confidence(base, now, len(active))
+        if self.velocity.burst is not None:
+            self.velocity.burst.peaks.note_clip()
+        conf = self._confidence(base, now, active)
         details = self._moment_details(active, base, now)
         return self.clip.start(now, kind, active, conf, details, self.config.clips)
 
@@ -363,38 +369,25 @@ class Detector:
     def snapshot(self, now: float) -> Snapshot:
         return report.snapshot(self, now)
 
-    def _bursts(self) -> dict[str, Burst]:
-        """The adaptive trackers by trigger (none with fixed bars)."""
-        pairs = (
-            ("chat_velocity", self.velocity.burst),
-            ("emote_flood", self.emote_flood.burst),
-            ("keyword", self.keyword.burst),
-        )
-        return {name: b for name, b in pairs if b is not None}
+    def learn(self, approved: bool, triggers: Collection[str]) -> None:
+        """A reviewer approved or rejected one of this watch's clips (engine.detection.learning)."""
+        self.learning.note(approved, triggers)
+        self._configure(self.config)
+
+    def reset_learning(self) -> None:
+        self.learning = ReviewLearning()
+        self._configure(self.config)
 
     def profile(self) -> dict[str, Any]:
-        """What was learnt about the channel's chat (its normal and bursts): plain data the
-        application core persists per streamer, shared by every watch of the channel."""
-        return {name: b.to_state() for name, b in self._bursts().items()}
+        """What was learnt about the channel's chat (engine.detection.state)."""
+        return state_io.profile(self)
 
     def load_profile(self, profile: Mapping[str, Any]) -> None:
-        for name, burst in self._bursts().items():
-            if isinstance(profile.get(name), dict):
-                burst.load_state(profile[name])
+        state_io.load_profile(self, profile)
 
     def to_state(self) -> dict[str, Any]:
-        """Plain data that survives a restart: limits, cooldowns, the learnt chat baseline and
-        the channel profile."""
-        return {
-            "limiter": self.limiter.to_state(),
-            "baseline": self.velocity.baseline.to_state(),
-            "profile": self.profile(),
-        }
+        """Plain data that survives a restart (engine.detection.state)."""
+        return state_io.to_state(self)
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        if "limiter" in state:
-            self.limiter.load_state(dict(state["limiter"]))
-        if "baseline" in state:
-            self.velocity.baseline.load_state(dict(state["baseline"]))
-        if isinstance(state.get("profile"), Mapping):
-            self.load_profile(state["profile"])
+        state_io.load_state(self, state)

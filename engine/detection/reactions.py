@@ -5,7 +5,7 @@ Chat laughs and cheers with repeats, not words: `ㅋㅋㅋㅋ`, `ㅎㅎ`, `哈�
 spellings must meet: every run is folded to a canonical token (`ㅋㅋㅋㅋㅋ` and `ㅋㅋ` are both
 `ㅋㅋ`, `LOOOOL` and `lol` are `lol`, `hahahah` is `haha`, `🤣🤣🤣` is `🤣`). Emote names (Kick's
 `[emote:ID:NAME]` and plain words from the shipped list of global Kick/Twitch/BTTV/FFZ/7TV
-emotes, `data/global_emotes.txt`, plus any configured) count as tokens too, case-sensitively.
+emotes, `global_emotes.txt`, plus any configured) count as tokens too, case-sensitively.
 Nothing here is fitted to one channel's words: the families are the ways chat in English,
 Korean, Chinese, Japanese, Spanish, Portuguese and Thai spells laughter, shock and cheers.
 
@@ -104,11 +104,11 @@ def reaction_tokens(text: str) -> list[str]:
 
 
 def _load_global_emotes() -> frozenset[str]:
-    text = resources.files(__package__).joinpath("data/global_emotes.txt").read_text("utf-8")
+    text = resources.files(__package__).joinpath("global_emotes.txt").read_text("utf-8")
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
 
 
 GLOBAL_EMOTES: frozenset[str] = _load_global_emotes()
-"""Global emote names shipped with the bot (data/global_emotes.txt), read once at import."""
+"""Global emote names shipped with the bot (global_emotes.txt), read once at import."""

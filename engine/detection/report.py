@@ -49,4 +49,40 @@ def snapshot(d: Detector, now: float) -> Snapshot:
         fired_today=dict(lim.fired),
         suppressed_today=dict(lim.suppressed),
         open_clip=clip.key if (clip := d.clip.current(now)) else None,
+        **adaptive_view(d),
     )
+
+
+_UNITS = {
+    "chat_velocity": "msg/s",
+    "emote_flood": "chatters on one emote",
+    "keyword": "chatters asking for a clip",
+}
+
+
+def adaptive_view(d: Detector) -> dict[str, Any]:
+    """The learnt bars in the units people read, the aim and the achieved clip rate."""
+    from engine.detection.state import bursts  # a view of the state, kept out of import time
+
+    found = bursts(d)
+    if not found:
+        return {}
+    tc = d.config.triggers
+    bars: dict[str, dict[str, Any]] = {}
+    for name, burst in found.items():
+        scale = 1.0 / tc.chat_velocity.window_s if name == "chat_velocity" else 1.0
+        bars[name] = {
+            "normal": round(burst.normal() * scale, 2),
+            "bar": round(burst.bar_value() * scale, 2),
+            "unit": _UNITS[name],
+            "live_h": round(burst.peaks.live_h, 2),
+            "ready": burst.ready,
+        }
+    velocity = found.get("chat_velocity")
+    rate = velocity.peaks.clips_per_hour() if velocity is not None else None
+    return {
+        "bars": bars,
+        "target_per_hour": round(tc.target_clips_per_hour * d.learning.target_factor(), 2),
+        "clips_per_live_hour": round(rate, 2) if rate is not None else None,
+        "learning": d.learning.explain(),
+    }

@@ -79,6 +79,14 @@ TUNABLES: dict[str, Tunable] = {
             1.0,
             "mean excitement score (0-1) to fire alone",
         ),
+        Tunable(
+            "target_clips_per_hour",
+            ("triggers", "target_clips_per_hour"),
+            float,
+            0.25,
+            60,
+            "clips per live hour the adaptive bars aim at",
+        ),
         Tunable("daily_max_clips", ("limits", "daily_max_clips"), int, 1, 1000, "clips per day"),
         Tunable(
             "clip_cooldown",

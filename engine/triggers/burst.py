@@ -29,6 +29,7 @@ normal, so it gets no clips; fewer clips than the target is right when nothing h
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from engine.config import AdaptiveConfig
@@ -36,6 +37,10 @@ from engine.triggers.baseline import RateBaseline
 
 REF_Z = 1.0
 """A second with z above this belongs to a burst (a loose bar: it only delimits bursts)."""
+HOT_Z = 2.5
+"""A second this unusual teaches the normal ten times slower (RateBaseline's hot seconds), so a
+long burst does not become the normal. Higher than REF_Z: ordinary seconds a little above the
+mean must count fully, or the normal of a quiet, noisy chat is biased low."""
 _BINS_PER_UNIT = 16  # histogram bins per unit of log1p(z): ~6 % wide
 _NBINS = 128  # covers z up to e^8 - 1, ~3,000
 _RENORM = 1e12
@@ -56,12 +61,13 @@ class PeakRate:
     1/decay per live second instead of every bin shrinking, renormalised now and then.
     """
 
-    __slots__ = ("_decay", "_inc", "_live", "bins", "memory_h")
+    __slots__ = ("_clips", "_decay", "_inc", "_live", "bins", "memory_h")
 
     def __init__(self, memory_h: float) -> None:
         self.bins = [0.0] * _NBINS
         self._inc = 1.0
         self._live = 0.0  # decayed live seconds, in the same scaled units as the bins
+        self._clips = 0.0  # decayed clips made, likewise: the achieved clip rate
         self.memory_h = memory_h
         self._decay = 0.5 ** (1.0 / (max(memory_h, 0.01) * 3600.0))
 
@@ -77,10 +83,19 @@ class PeakRate:
             scale = 1.0 / self._inc
             self.bins = [w * scale for w in self.bins]
             self._live *= scale
+            self._clips *= scale
             self._inc = 1.0
 
     def add(self, z: float) -> None:
         self.bins[_bin(z)] += self._inc
+
+    def note_clip(self) -> None:
+        self._clips += self._inc
+
+    def clips_per_hour(self) -> float | None:
+        """Clips made per live hour remembered (None before any live time)."""
+        hours = self.live_h
+        return self._clips / self._inc / hours if hours > 0 else None
 
     @property
     def live_h(self) -> float:
@@ -119,7 +134,11 @@ class PeakRate:
 
     def to_state(self) -> dict[str, Any]:
         scale = 1.0 / self._inc
-        return {"bins": [round(w * scale, 6) for w in self.bins], "live_s": self._live * scale}
+        return {
+            "bins": [round(w * scale, 6) for w in self.bins],
+            "live_s": self._live * scale,
+            "clips": self._clips * scale,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         bins = [float(x) for x in state.get("bins", [])][:_NBINS]
@@ -127,6 +146,8 @@ class PeakRate:
             self.bins = bins
             live = float(state.get("live_s", 0.0))
             self._live = live if math.isfinite(live) and live >= 0 else 0.0
+            clips = float(state.get("clips", 0.0))
+            self._clips = clips if math.isfinite(clips) and clips >= 0 else 0.0
             self._inc = 1.0
 
 
@@ -223,11 +244,22 @@ class Burst:
         """Whether a crossing of the bar now would fire (no fire yet in this burst, warm)."""
         return self._armed and self.baseline.ready
 
-    def try_fire(self, x: float, force: bool = False) -> float | None:
-        """The measure reached `x` mid-second: the burst's strength if this is its one fire.
-        `force`: x is over an absolute ceiling (the seed's bar), which always counts, even
-        while a never-seen channel is still warming up."""
-        if not self._armed or (not force and (not self.baseline.ready or x <= self.bar_value())):
+    def try_fire(self, x: float, ceiling: float | None = None) -> float | None:
+        """The measure reached `x`: the burst's strength if this is its one fire.
+
+        `ceiling` is an absolute bar (the seed's numbers) that counts whatever the history
+        says, so a never-seen channel still warming up clips an unmistakable moment; once the
+        normal is known it still has to stand out (min_z, min_ratio), so a channel whose normal
+        is above the seed's number does not clip its normal."""
+        if not self._armed:
+            return None
+        at_ceiling = ceiling is not None and x >= ceiling
+        if self.baseline.ready:
+            b = self.baseline.mean
+            stands_out = x >= b * self.min_ratio and self.strength(x) >= self.min_z
+            if not (x > self.bar_value() or (at_ceiling and stands_out)):
+                return None
+        elif not at_ceiling:
             return None
         z = self.strength(x)
         self._armed = False
@@ -256,12 +288,24 @@ class Burst:
             self._below += 1
             if self._below > self.rearm_s:
                 self._end_burst()
-        self.baseline.update(x, hot=hot)
+        self.baseline.update(x, hot=hot and z > HOT_Z)
         self.peaks.tick(1)
         self._n += 1
         if self._n % 60 == 0:  # the prior's share shrinks as live time grows
             self.bar_z = self.peaks.bar(self.target, self.prior)
         return peak
+
+    def fill(
+        self, measure: Callable[[float], float], start: int, seconds: int, span: float
+    ) -> None:
+        """`seconds` seconds without events from second `start` on: the first `span` of them
+        still see the window's events (`measure(t)`), the rest are quiet."""
+        if seconds <= 0:
+            return
+        near = min(seconds, math.ceil(span))
+        for k in range(near):
+            self.update(measure(start + k + 1.0))
+        self.idle(seconds - near)
 
     def idle(self, seconds: int) -> None:
         """`seconds` more seconds whose measure was 0 (a quiet gap, in O(1))."""

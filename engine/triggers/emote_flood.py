@@ -63,11 +63,9 @@ class EmoteFlood:
             return
         end = prev + 1.0
         name, n = self.top(end)
-        fired = burst.try_fire(n, force=n >= self.cfg.min_count)
+        fired = burst.try_fire(n, ceiling=self.cfg.min_count)
         burst.update(n)
-        gap = sec - prev - 1
-        if gap > 0:
-            burst.idle(gap)
+        burst.fill(lambda t: self.top(t)[1], prev + 1, sec - prev - 1, self.cfg.window_s)
         if n and burst.bar_value() < n:
             self.last_true = end
         if fired is not None and name is not None:
@@ -110,17 +108,20 @@ class EmoteFlood:
                 del self._windows[name]
 
     def _count_adaptive(self, t: float, user: str, emotes: tuple[str, ...]) -> Fire | None:
-        """Count the emotes (adaptive); an emote at the ceiling (`min_count`) fires at once."""
+        """Count the emotes (adaptive). While a never-seen channel warms up, an emote at the
+        ceiling (`min_count`) fires at once; after that, floods are judged once a second, on
+        the same sampling the channel's normal was learnt on."""
         burst = self.burst
         assert burst is not None
+        cold = not burst.ready
         for name in set(emotes) if len(emotes) > 1 else emotes:
             w = self._windows.get(name)
             if w is None:
                 w = self._windows[name] = CappedWindow(self.cfg.window_s, 1)
             n = w.add(t, user)
-            if n >= self.cfg.min_count:
+            if cold and n >= self.cfg.min_count:
                 self.last_true = t
-                fired = burst.try_fire(n, force=True)
+                fired = burst.try_fire(n, ceiling=self.cfg.min_count)
                 if fired is not None:
                     return self._adaptive_fire(t, name, n, fired)
         return None

@@ -104,10 +104,9 @@ class KeywordTrigger:
             return None
         end = prev + 1.0
         n = self.count(end)
-        fired = burst.try_fire(n, force=n >= self.cfg.min_count)
+        fired = burst.try_fire(n, ceiling=self.cfg.min_count)
         burst.update(n)
-        if sec - prev > 1:
-            burst.idle(sec - prev - 1)
+        burst.fill(self.count, prev + 1, sec - prev - 1, self.cfg.window_s)
         if n and n > burst.bar_value():
             self.last_true = end
         if fired is None:
@@ -169,10 +168,10 @@ class KeywordTrigger:
         self._q.append((t, user, phrase))
         n = len(self._q)
         burst = self.burst
-        if burst is not None:  # adaptive: judged once a second (roll), but the ceiling at once
-            if n >= self.cfg.min_count:
+        if burst is not None:  # adaptive: judged once a second (roll); cold, the ceiling at once
+            if n >= self.cfg.min_count and not burst.ready:
                 self.last_true = t
-                fired = burst.try_fire(n, force=True)
+                fired = burst.try_fire(n, ceiling=self.cfg.min_count)
                 if fired is not None:
                     return self._fire(t, n, fired, burst.rarity(fired))
             return None

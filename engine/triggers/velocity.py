@@ -192,7 +192,7 @@ class ChatVelocity:
         v = x / self.cfg.window_s
         # Judged once a second on the window ending there, not at every message: a sliding
         # count looked at on every arrival peaks higher by chance (more looks, same chat).
-        fired = burst.try_fire(x, force=v > self._seed)
+        fired = burst.try_fire(x, ceiling=self._seed * self.cfg.window_s)
         peak = burst.update(x)
         if fired is not None:
             self.pending = self._fire(self._sec + 1.0, v, fired)
