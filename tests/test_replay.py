@@ -33,14 +33,29 @@ def run_replay(*args: str) -> tuple[list[dict], str]:
     return [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr
 
 
-def test_example_plain_with_viewers() -> None:
-    moments, err = run_replay(
-        str(EXAMPLES / "chat.jsonl"),
-        "--viewers",
-        str(EXAMPLES / "viewers.jsonl"),
-        "--streamer",
-        "demo",
-    )
+def seed_config_file(tmp_path: Path) -> Path:
+    """config.yaml with the seed's fixed bars (triggers.adaptive.enabled: false)."""
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["triggers"]["adaptive"]["enabled"] = False
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_example_plain_with_viewers(tmp_path: Path) -> None:
+    example = [str(EXAMPLES / "chat.jsonl"), "--viewers", str(EXAMPLES / "viewers.jsonl")]
+    # The shipped adaptive bars on eight minutes of a never-seen channel: both moments are
+    # clipped, and at most one chance burst besides (the bars are still mostly the prior).
+    adaptive, _ = run_replay(*example)
+    starts = {m["key"]: m["clip_start"] for m in adaptive}
+    assert len(starts) <= 3
+    for at in (240.0, 390.0):
+        assert any(m["clip_start"] <= 1_767_900_000 + at <= m["clip_end"] for m in adaptive), (
+            f"the moment at {at:.0f} s"
+        )
+    # The seed's fixed bars, exactly.
+    seed = str(seed_config_file(tmp_path))
+    moments, err = run_replay(*example, "--streamer", "demo", "--config", seed)
     assert all(m.keys() >= REQUIRED for m in moments)
     assert {m["streamer"] for m in moments} == {"demo"}
     clips = {m["key"]: m for m in moments}  # the last revision of each clip
@@ -52,15 +67,6 @@ def test_example_plain_with_viewers() -> None:
         assert m["clip_end"] - m["clip_start"] <= 90
         assert m["details"]["samples"]
     assert err.count("\n") == 1 and "moments" in err and "bad lines" in err and "msgs/s" in err
-
-
-def seed_config_file(tmp_path: Path) -> Path:
-    """config.yaml with the seed's fixed bars (triggers.adaptive.enabled: false)."""
-    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    raw["triggers"]["adaptive"]["enabled"] = False
-    path = tmp_path / "seed.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
 
 
 def test_example_pusher_capture(tmp_path: Path) -> None:
@@ -134,7 +140,9 @@ def test_bad_lines_are_counted_never_fatal(tmp_path: Path) -> None:
         '{"t": 1000.5, "user": "a", "text": ' + "[" * 100_000 + "}",
     ]
     chat.write_text("\n".join(bad[:4] + good + bad[4:]) + "\n\n", encoding="utf-8")
-    moments, err = run_replay(str(chat))
+    # Seed bars: eight requests in the first second of a capture (adaptive bars would wait to
+    # see the channel's normal first).
+    moments, err = run_replay(str(chat), "--config", str(seed_config_file(tmp_path)))
     assert [m["trigger"] for m in moments] == ["keyword"]
     assert f"{len(bad)} bad lines" in err
     assert "Traceback" not in err
@@ -172,11 +180,12 @@ def test_a_closed_stdout_is_a_quiet_exit(tmp_path: Path) -> None:
         json.dumps({"t": 1000 + i * 0.1, "user": f"u{i}", "text": "CLIP IT"}) for i in range(8)
     ]
     chat.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seed = seed_config_file(tmp_path)  # a moment in the first second: the seed's bars
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first moment is written
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "engine.replay", str(chat)],
+            [sys.executable, "-m", "engine.replay", str(chat), "--config", str(seed)],
             cwd=ROOT,
             stdout=write_end,
             stderr=subprocess.PIPE,

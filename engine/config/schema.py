@@ -153,9 +153,10 @@ class AdaptiveConfig:
     baseline_half_life_s: float = 1200.0
     warmup_s: float = 120.0
     prior_h: float = 0.33
-    prior_z: float = 4.0
-    min_z: float = 4.0
+    prior_z: float = 3.25
+    min_z: float = 3.25
     min_ratio: float = 1.5
+    sustain_z: float = 2.0
     rearm_s: float = 10.0
 
 

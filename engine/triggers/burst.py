@@ -3,9 +3,10 @@ the channel gets about `target` clips per live hour.
 
 A trigger's raw measure (chat messages in 5 s, chatters reacting in 10 s, ...) is sampled once a
 second. Against the channel's slow normal `b` (an EWMA, half-life `baseline_half_life_s`) it
-becomes a strength ``z = (x - b) / sqrt(b + 1)``: a Poisson-like z-score, so a burst of 10
-messages on a 2-message channel and one of 1,700 on a 1,500-message channel are judged by the
-same yardstick, and the yardstick needs no tuning per channel.
+becomes a strength ``z = 2 (sqrt(x + 3/8) - sqrt(b + 3/8))`` (Anscombe's transform: a z-score
+for counts, honest even for small ones), so a burst of 15 messages on a 2-message channel and
+one of 1,700 on a 1,500-message channel are judged by the same yardstick, and the yardstick
+needs no tuning per channel.
 
 A *burst* is a run of seconds with z above `REF_Z`; it ends after `rearm_s` seconds below. Each
 burst's peak strength goes into `PeakRate`, a decayed histogram of peaks over the channel's live
@@ -41,6 +42,9 @@ HOT_Z = 2.5
 """A second this unusual teaches the normal ten times slower (RateBaseline's hot seconds), so a
 long burst does not become the normal. Higher than REF_Z: ordinary seconds a little above the
 mean must count fully, or the normal of a quiet, noisy chat is biased low."""
+COLD_S = 30
+"""A never-seen channel: the seed's ceilings count after this many seconds of its chat, against
+the running mean so far (joining a busy chat is not a burst)."""
 _BINS_PER_UNIT = 16  # histogram bins per unit of log1p(z): ~6 % wide
 _NBINS = 128  # covers z up to e^8 - 1, ~3,000
 _RENORM = 1e12
@@ -220,14 +224,20 @@ class Burst:
         return self.baseline.mean
 
     def strength(self, x: float) -> float:
-        b = self.baseline.mean
-        return (x - b) / math.sqrt(b + 1.0)
+        """Anscombe's variance-stabilised difference: ~N(0, 1) for Poisson counts even when
+        they are small, where (x - b) / sqrt(b) would call a quiet chat's luck a burst."""
+        return 2.0 * (math.sqrt(max(x, 0.0) + 0.375) - math.sqrt(self.baseline.mean + 0.375))
+
+    def strength_over(self, x: float, windows: float) -> float:
+        """The strength of `x` counted over `windows` windows (normal scaled alike)."""
+        b = self.baseline.mean * windows
+        return 2.0 * (math.sqrt(max(x, 0.0) + 0.375) - math.sqrt(b + 0.375))
 
     def bar_value(self) -> float:
         """The raw value (e.g. messages in the window) a burst must exceed now."""
         b = self.baseline.mean
         z = max(self.bar_z, self.min_z)
-        return max(b + z * math.sqrt(b + 1.0), b * self.min_ratio)
+        return max((math.sqrt(b + 0.375) + z / 2.0) ** 2 - 0.375, b * self.min_ratio)
 
     def rarity(self, z: float) -> float:
         """Bursts per live hour at least this strong (prior included): 1/rarity = 'one in N h'."""
@@ -253,13 +263,13 @@ class Burst:
         is above the seed's number does not clip its normal."""
         if not self._armed:
             return None
+        b = self.baseline.mean
         at_ceiling = ceiling is not None and x >= ceiling
+        stands_out = at_ceiling and x >= b * self.min_ratio and self.strength(x) >= self.min_z
         if self.baseline.ready:
-            b = self.baseline.mean
-            stands_out = x >= b * self.min_ratio and self.strength(x) >= self.min_z
-            if not (x > self.bar_value() or (at_ceiling and stands_out)):
+            if not (x > self.bar_value() or stands_out):
                 return None
-        elif not at_ceiling:
+        elif not (stands_out and self.baseline.seconds >= COLD_S):
             return None
         z = self.strength(x)
         self._armed = False

@@ -30,24 +30,31 @@ NAME = "keyword"
 def phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
     """One alternation of whole-word phrases, longest first so "CLIP THAT" beats a prefix.
 
-    Word edges apply where a phrase starts or ends with a Latin letter or digit: scripts
-    written without spaces (클립각이다, 切片切片) match inside the run."""
-    parts = []
-    for p in sorted(phrases, key=len, reverse=True):
-        words = p.split()
-        if not words:
-            continue
-        body = r"\s+".join(re.escape(w) for w in words)
-        head = r"(?<!\w)" if _latin(words[0][0]) else ""
-        tail = r"(?!\w)" if _latin(words[-1][-1]) else ""
-        parts.append(head + body + tail)
+    Phrases in Latin letters match as whole words; phrases in scripts written without spaces
+    (클립, 切片) match inside a run of text, so they get the other regex (`spaceless_regex`).
+    One shared pair of word edges keeps the common (ASCII) search fast: edges on every
+    alternative cost ten times more a message."""
+    parts = [_body(p) for p in _by_length(phrases) if _latin(p)]
     if not parts:
         return None
-    return re.compile("(?:" + "|".join(parts) + ")", re.IGNORECASE)
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def _latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+def spaceless_regex(phrases: list[str]) -> re.Pattern[str] | None:
+    parts = [_body(p) for p in _by_length(phrases) if not _latin(p)]
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _by_length(phrases: list[str]) -> list[str]:
+    return sorted((p for p in phrases if p.strip()), key=len, reverse=True)
+
+
+def _body(phrase: str) -> str:
+    return r"\s+".join(re.escape(w) for w in phrase.split())
+
+
+def _latin(phrase: str) -> bool:
+    return phrase.isascii()
 
 
 class KeywordTrigger:
@@ -60,6 +67,7 @@ class KeywordTrigger:
         "_phrases",
         "_q",
         "_re",
+        "_re_spaceless",
         "_sec",
         "_users",
         "armed",
@@ -116,6 +124,7 @@ class KeywordTrigger:
     def configure(self, cfg: KeywordConfig) -> None:
         self.cfg = cfg
         self._re = phrase_regex([*cfg.high, *cfg.medium])
+        self._re_spaceless = spaceless_regex([*cfg.high, *cfg.medium])
         self._high = frozenset(" ".join(p.upper().split()) for p in cfg.high)
         self._pasta.window_s = cfg.window_s
 
@@ -145,15 +154,19 @@ class KeywordTrigger:
         self._expire(now)
         return len(self._q)
 
+    def _match(self, text: str) -> re.Match[str] | None:
+        m = self._re.search(text) if self._re is not None else None
+        if m is None and self._re_spaceless is not None and not text.isascii():
+            m = self._re_spaceless.search(text)
+        return m
+
     def on_message(self, t: float, user: str, text: str) -> Fire | None:
-        if self._re is None:
-            return None
-        m = self._re.search(text)
+        m = self._match(text)
         if m is None:
             return None
         # Only a line that matched pays for stripping emote tokens: most chat stops above.
         if "[emote:" in text:
-            m = self._re.search(strip_emotes(text))
+            m = self._match(strip_emotes(text))
             if m is None:
                 return None
         self._expire(t)

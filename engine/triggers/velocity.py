@@ -26,6 +26,7 @@ is a discontinuity (see MAX_IDLE_S) and leaves the baseline as it was.
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections import deque
 
@@ -42,6 +43,9 @@ MAX_IDLE_S = 300
 silence: it is not folded into the baseline, so a busy channel back after a night offline is
 judged against its normal, not against zero (and one bad timestamp cannot erase the normal)."""
 
+
+SUSTAIN_WINDOWS = 3
+"""Adaptive bars: a burst must also stand out over this many windows (sustain_z)."""
 
 PASTA_KEY_LEN = 40
 _RAW_PREFIX = 4 * PASTA_KEY_LEN  # bounds the work on a huge line; the key needs far less
@@ -92,6 +96,7 @@ class ChatVelocity:
         "_sec",
         "_sec_count",
         "_seed",
+        "_sustain_z",
         "_threshold",
         "_users",
         "armed",
@@ -113,7 +118,8 @@ class ChatVelocity:
         self.hot = False
         self.last_true = NEVER
         self.burst: Burst | None = None
-        self._ring: deque[int] = deque(maxlen=max(1, round(cfg.window_s)))
+        self._ring: deque[int] = deque(maxlen=SUSTAIN_WINDOWS * max(1, round(cfg.window_s)))
+        self._sustain_z = 0.0
         self.pending: Fire | None = None
         self.configure(cfg)
 
@@ -126,6 +132,7 @@ class ChatVelocity:
             self.burst = burst_for(adaptive, target)
         else:
             self.burst.configure_from(adaptive, target)
+        self._sustain_z = adaptive.sustain_z
         self._threshold = self.threshold()
 
     def configure(self, cfg: ChatVelocityConfig) -> None:
@@ -188,11 +195,18 @@ class ChatVelocity:
         ring = self._ring
         ring.append(self._sec_count)
         assert self._sec is not None
-        x = sum(ring)
+        w = max(1, round(self.cfg.window_s))
+        x = sum(itertools.islice(ring, max(0, len(ring) - w), None))
         v = x / self.cfg.window_s
         # Judged once a second on the window ending there, not at every message: a sliding
         # count looked at on every arrival peaks higher by chance (more looks, same chat).
-        fired = burst.try_fire(x, ceiling=self._seed * self.cfg.window_s)
+        # The seed's bar counts only once its own normal is known (its warmup_s): against an
+        # empty normal it is the bare 17 msg/s floor, which a busy channel beats all the time.
+        ceiling = self._seed * self.cfg.window_s if self.baseline.ready else None
+        # A reaction lasts: the three windows ending now must stand out too (sustain_z), which
+        # a chance cluster of messages in one window does not.
+        held = burst.strength_over(sum(ring), len(ring) / w) >= self._sustain_z
+        fired = burst.try_fire(x, ceiling=ceiling) if held else None
         peak = burst.update(x)
         if fired is not None:
             self.pending = self._fire(self._sec + 1.0, v, fired)
@@ -202,10 +216,11 @@ class ChatVelocity:
             ring.clear()
             burst.reset()
             return
-        for _ in range(min(gap, ring.maxlen or 1)):
+        for k in range(min(gap, ring.maxlen or 1)):
             ring.append(0)
-            burst.update(sum(ring))
-        burst.idle(gap - (ring.maxlen or 1))
+            if k < w:  # the window still holds the last messages for w seconds
+                burst.update(sum(itertools.islice(ring, max(0, len(ring) - w), None)))
+        burst.idle(gap - min(gap, w))
 
     def _fire(self, t: float, v: float, z: float | None, peak: bool = False) -> Fire:
         base = self.baseline.mean
