@@ -20,6 +20,7 @@ import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
+from cogs.nonces import summary_nonce
 from cogs.review_view import refresh_message
 from engine.core.daily import daily_summary as render_summary
 from engine.core.daily import day_of, day_range_utc, tally
@@ -129,20 +130,23 @@ class Maintenance(commands.Cog):
         # only those with clip rows (tell() skips guilds without a review channel).
         watching = {row.guild_id for row in await self.services.watches.all()}
         for guild_id in sorted(watching | set(tallied)):
-            await self.tell(guild_id, render_summary(yesterday, tallied.get(guild_id, []), tz))
+            text = render_summary(yesterday, tallied.get(guild_id, []), tz)
+            # One summary per guild and day: a re-run of the job (a restart at midnight, a
+            # retry after a 5xx) within Discord's nonce window gets the first message back.
+            await self.tell(guild_id, text, nonce=summary_nonce(guild_id, yesterday))
 
     async def tell_all(self, text: str) -> None:
         guilds = {gid for gid, _ in self.services.hub.watches}
         for guild_id in guilds:
             await self.tell(guild_id, text)
 
-    async def tell(self, guild_id: int, text: str) -> None:
+    async def tell(self, guild_id: int, text: str, *, nonce: str | None = None) -> None:
         settings = await self.services.settings.get(guild_id)
         if not settings.review_channel_id:
             return
         channel = self.bot.get_partial_messageable(settings.review_channel_id)
         try:
-            await channel.send(text[:2000])
+            await channel.send(text[:2000], nonce=nonce)
         except discord.HTTPException as exc:
             log.warning("could not post to guild %s's review channel: %s", guild_id, exc)
 
