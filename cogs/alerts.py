@@ -66,7 +66,9 @@ class Alerts(commands.GroupCog, group_name="alerts"):
         super().__init__()
 
     async def _set(self, interaction: discord.Interaction, on: bool) -> None:
-        changed = await app_of(self.bot).alerts(guild_id_of(interaction), interaction.user.id, on)
+        gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
+        changed = await app_of(self.bot).alerts(gid, interaction.user.id, on)
         if on:
             text = "You will get a DM when a super combo clip is posted here."
             if not changed:

@@ -57,6 +57,7 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
     ) -> None:
         gid = guild_id_of(interaction)
         app = app_of(self.bot)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
         applied = await app.set_threshold(gid, streamer, trigger, value, interaction.user.id)
         t = TUNABLES[trigger]
         await safe_send.send(
@@ -77,6 +78,7 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
         self, interaction: discord.Interaction, streamer: str, trigger: str | None = None
     ) -> None:
         gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
         removed = await app_of(self.bot).reset_thresholds(gid, streamer, trigger)
         what = f"`{trigger}`" if trigger else "every threshold"
         slug = streamer.strip().lower()
