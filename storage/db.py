@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from engine.core.private import DIR_MODE, private_file, tighten
 from engine.core.stores import StoreBusy
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -77,7 +78,11 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        p.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        # Owner-only before SQLite opens it: SQLite gives the -wal and -shm files the
+        # database file's mode, so those are 0600 too (an older version's 0644 is tightened).
+        private_file(p)
+        tighten(f"{p}-wal", f"{p}-shm", f"{p}-journal")
         conn = await aiosqlite.connect(p, isolation_level=None)
         try:
             conn.row_factory = aiosqlite.Row
