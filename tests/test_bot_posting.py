@@ -171,3 +171,28 @@ async def test_the_daily_summary_and_alert_dms_carry_their_own_nonce(
     await cog.midnight()
     (summary,) = h.review_messages()[before:]
     assert "Daily clip summary for" in summary.content
+
+
+async def test_the_daily_summary_survives_a_short_outage(harness: BotHarness) -> None:
+    """Discord refuses the midnight summary twice (503): it is retried with backoff and posted
+    once, instead of being dropped with a warning until the next midnight."""
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    await h.ready_clip()
+    cog: Any = h.bot.get_cog("Maintenance")
+    waited: list[float] = []
+
+    async def no_wait(delay: float) -> None:
+        waited.append(delay)
+
+    cog.sleep = no_wait
+    midnight = next_midnight(datetime.now(UTC), "UTC").timestamp()
+    cog.clock = lambda: midnight + 5
+    h.fake.fail_next(
+        "POST", rf"/channels/{cast.review.id}/messages$", 503, 0, "Service Unavailable", count=2
+    )
+    before = len(h.review_messages())
+    await cog.midnight()
+    (summary,) = h.review_messages()[before:]
+    assert "Daily clip summary for" in summary.content
+    assert len(waited) == 2 and all(0 <= d <= 60 for d in waited)
