@@ -124,12 +124,14 @@ class Review(commands.GroupCog, group_name="review"):
             return
         attempt = await self.attempt(clip_id)
         if not attempt.posted:
+            reason = attempt.reason or "not posted"
             log.warning(
                 "clip %s is not posted yet: %s; the outbox retries it in the background",
                 clip_id,
-                attempt.reason,
+                reason,
             )
-            self.outbox.wake()
+            row = await app_of(self.bot).clips.get(clip_id)
+            self.outbox.failed(clip_id, int(row.guild_id) if row else 0, reason)
 
     async def attempt(self, clip_id: int) -> Attempt:
         """One try at posting a clip (idempotent, safe to call twice or concurrently)."""

@@ -113,3 +113,45 @@ async def test_wake_scans_at_once_when_idle_and_cancel_is_clean(clips: ClipRepo)
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert task.cancelled()
+
+
+async def test_a_failed_hand_over_is_retried_after_a_backoff_delay(clips: ClipRepo) -> None:
+    """The pipeline's own try failed while the loop was idle: /stats shows the clip at once,
+    and the loop waits a backoff delay before trying again instead of hitting a failing
+    Discord immediately."""
+    discord = Discord(clips)
+    discord.down = False
+    events: list[str] = []
+
+    async def sleep(delay: float) -> None:
+        events.append(f"sleep {delay:g}")
+        if delay == 3600.0:  # idle: only a wake-up ends it
+            await asyncio.Event().wait()
+
+    async def post(cid: int) -> Attempt:
+        events.append("post")
+        return await discord.post(cid)
+
+    async def ready() -> None:
+        return None
+
+    outbox = Outbox(
+        clips, post, backoff=Backoff(3.0, 10.0, rand=lambda: 1.0), sleep=sleep, idle_s=3600.0
+    )
+    task = asyncio.create_task(outbox.run(ready))
+    for _ in range(500):  # bounded (5 s): until the loop is idle
+        if events:
+            break
+        await asyncio.sleep(0.01)
+    clip_id = await ready_clip(clips, "x")
+    outbox.failed(clip_id, 7, "Discord answered 503")
+    assert outbox.status(7) == "1 clip(s) waiting to post: Discord answered 503"
+    for _ in range(500):
+        if (await clips.get(clip_id)).status == "posted":  # type: ignore[union-attr]
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert events[:3] == ["sleep 3600", "sleep 3", "post"]
+    assert (await clips.get(clip_id)).status == "posted"  # type: ignore[union-attr]

@@ -8,8 +8,9 @@ not in rows waiting for a restart. Exactly-once is the poster's job (compare-and
 the clip's own nonce, a look-up of a `posting` clip in the channel before sending); this loop
 only decides *when* to try and remembers *why* each clip is still waiting, for /stats.
 
-When nothing is waiting it re-scans every `idle_s` and whenever `wake()` is called (a new clip
-whose first attempt failed); while Discord keeps failing, wake() does not cut the backoff short.
+When nothing is waiting it re-scans every `idle_s` and whenever `wake()` is called; a clip whose
+first attempt (the pipeline's hand-over) failed is reported with `failed()` and retried after a
+backoff delay. While Discord keeps failing, neither cuts the backoff short.
 """
 
 from __future__ import annotations
@@ -72,10 +73,18 @@ class Outbox:
         self.waiting: dict[int, Waiting] = {}
         self.next_try_at: float | None = None
         self._wake = asyncio.Event()
+        self._failed = False
         self._said: dict[int, str] = {}
 
     def wake(self) -> None:
         """Something may be waiting: scan now if idle (a backoff in progress is kept)."""
+        self._wake.set()
+
+    def failed(self, clip_id: int, guild_id: int, reason: str) -> None:
+        """A try outside the loop (the pipeline's hand-over) just failed: count the clip as
+        waiting at once (for /stats) and retry it after a backoff delay, not immediately."""
+        self.waiting[clip_id] = Waiting(guild_id, reason)
+        self._failed = True
         self._wake.set()
 
     async def run_once(self) -> bool:
@@ -115,7 +124,9 @@ class Outbox:
                 self.next_try_at = None
                 self._said = {}
                 await sleep_unless(self._sleep, self.idle_s, self._wake)
-                continue
+                if not self._failed:  # idle time over, or new work: scan now
+                    continue
+            self._failed = False
             delay = max(self.min_delay_s, self.backoff.next_delay())
             self.next_try_at = self._clock() + delay
             self._report(delay)
