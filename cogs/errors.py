@@ -26,8 +26,8 @@ log = logging.getLogger("cogs.errors")
 
 DEFAULT_REFUSAL = "You are not allowed to use this command."
 BUSY = (
-    "The bot's database is busy right now (another task is writing to it), so nothing was "
-    "changed: try again in a few seconds."
+    "The bot's database is busy right now (another program is writing to it): try again in a "
+    "few seconds."
 )
 
 
