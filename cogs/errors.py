@@ -19,16 +19,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import safe_send
+from cogs.checks import BUSY
 from engine.core.app import UserError
 from engine.core.stores import StoreBusy
 
 log = logging.getLogger("cogs.errors")
 
 DEFAULT_REFUSAL = "You are not allowed to use this command."
-BUSY = (
-    "The bot's database is busy right now (another program is writing to it): try again in a "
-    "few seconds."
-)
 
 
 def unwrap(error: BaseException) -> BaseException:

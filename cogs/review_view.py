@@ -9,6 +9,7 @@ The loser of a race (double click, two reviewers) changes nothing and is told wh
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import secrets
@@ -18,8 +19,9 @@ from urllib.parse import urlsplit
 
 import discord
 
-from cogs import embeds, errors, safe_send
+from cogs import checks, embeds, errors, safe_send
 from cogs.checks import NOT_REVIEWER, app_of, may_review
+from engine.core.stores import StoreBusy
 
 log = logging.getLogger("cogs.review_view")
 
@@ -178,32 +180,45 @@ def loser_text(clip: Any) -> str:
 
 
 async def click(interaction: discord.Interaction, action: str, clip_id: int) -> None:
-    """One button press: check, acknowledge, act through the App, then re-render the message.
+    """One button press: acknowledge, check, act through the App, re-render the message.
 
-    The acknowledgement comes before the App's writes: a database another connection keeps
+    The acknowledgement comes before any database access: a database another program keeps
     locked makes a write wait out the busy timeout (5 s), longer than Discord's 3 s, and the
-    member would see "This interaction failed" instead of our "busy, try again". The reviewer
-    check before it only reads (WAL readers are never blocked by a writer), and rename opens a
-    modal, which must be the first answer, after reads only.
+    bot's one connection runs statements in turn, so even a read can queue behind such a write.
+    The member would see "This interaction failed" instead of our "busy, try again". Rename
+    opens a modal, which must be the first answer: its reads get checks.PRE_ACK_BUDGET_S.
     """
+    if action == "rename":
+        await open_rename(interaction, clip_id)
+        return
+    await safe_send.defer_update(interaction)
     if not await may_review(interaction):
         await safe_send.send(interaction, NOT_REVIEWER)
         return
     app = app_of(interaction.client)
     gid = interaction.guild_id or 0
-    if action == "rename":
-        row = await app.clips.get(clip_id)
-        if row is None or row.guild_id != gid:
-            await safe_send.send(interaction, "That clip no longer exists.")
-            return
-        await interaction.response.send_modal(RenameModal(clip_id, interaction.user.id, row.title))
-        return
-    await safe_send.defer_update(interaction)
     outcome = await app.review(gid, clip_id, action, interaction.user.id)
     if not outcome.changed:
         await safe_send.send(interaction, loser_text(outcome.clip))
         return
     await update_message(interaction, outcome.clip)
+
+
+async def open_rename(interaction: discord.Interaction, clip_id: int) -> None:
+    """The rename modal, prefilled with the current title (reads bounded, see click)."""
+    try:
+        async with asyncio.timeout(checks.PRE_ACK_BUDGET_S):
+            allowed = await may_review(interaction)
+            row = await app_of(interaction.client).clips.get(clip_id) if allowed else None
+    except TimeoutError as exc:
+        raise StoreBusy("the database did not answer before Discord's deadline") from exc
+    if not allowed:
+        await safe_send.send(interaction, NOT_REVIEWER)
+        return
+    if row is None or row.guild_id != (interaction.guild_id or 0):
+        await safe_send.send(interaction, "That clip no longer exists.")
+        return
+    await interaction.response.send_modal(RenameModal(clip_id, interaction.user.id, row.title))
 
 
 async def update_message(interaction: discord.Interaction, row: Any) -> None:
@@ -247,12 +262,12 @@ class RenameModal(discord.ui.Modal, title="Rename clip"):
         OPEN_MODALS.add(self)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        if interaction.message is not None:  # acknowledged first (see click)
+            await safe_send.defer_update(interaction)
         if not await may_review(interaction):
             await safe_send.send(interaction, NOT_REVIEWER)
             return
         app = app_of(interaction.client)
-        if interaction.message is not None:  # acknowledged before the write (see click)
-            await safe_send.defer_update(interaction)
         outcome = await app.review(
             interaction.guild_id or 0,
             self.clip_id,

@@ -5,6 +5,7 @@ database another connection keeps locked; with the real ClipBot against the fake
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from cogs import checks
+from engine.core.stores import StoreBusy
 from tests.fakes.discord_server import InteractionRecord, Message
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
@@ -130,3 +133,42 @@ async def test_a_locked_database_answers_busy_after_acknowledging(harness: BotHa
     assert (await again.response()).type == 6
     await again.wait_original_edits(1)
     assert (await h.app.clips.get(clip_id)).status == "approved"  # type: ignore[union-attr]
+
+
+async def test_reads_queued_behind_a_blocked_write_still_answer_in_time(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's one database connection runs statements in turn: while one of its own writes
+    waits for the lock, every read queues behind it. A click is acknowledged before any read;
+    the rename modal and a reviewer-only command, which must read before answering, give up
+    after the pre-acknowledgement budget and say "busy" in time."""
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    clip_id = await h.ready_clip()
+    await h.post(clip_id)
+    msg = await h.fake.wait_for_message(lambda m: f"clip:approve:{clip_id}" in m.custom_ids())
+    await h.services.db.execute("PRAGMA busy_timeout=1500")
+    monkeypatch.setattr(checks, "PRE_ACK_BUDGET_S", 0.3, raising=False)  # 2 s in production
+    with write_locked(h.config.storage.database):
+        queued = asyncio.create_task(h.app.clips.transition(clip_id, None, note="queued"))
+        await asyncio.sleep(0.05)  # the write holds the connection's thread now
+        fav = await h.fake.inject_button(
+            msg, f"clip:favorite:{clip_id}", cast.reviewer, ack_timeout=1.0
+        )
+        assert (await fav.response()).type == 6
+        rename = await h.fake.inject_button(
+            msg, f"clip:rename:{clip_id}", cast.reviewer, ack_timeout=1.0
+        )
+        said = await visible_answer(rename)
+        assert said.ephemeral and "busy" in said.content
+        command = await h.fake.inject_slash(
+            cast.guild, cast.general, cast.reviewer, "review", subcommand="pending",
+            ack_timeout=1.0,
+        )  # fmt: skip
+        said = await visible_answer(command)
+        assert said.ephemeral and "busy" in said.content
+        with pytest.raises(StoreBusy):
+            await queued
+        (told,) = await fav.wait_followups(1, timeout=10)
+        assert "busy" in told.content
+    assert not (await h.app.clips.get(clip_id)).favorite  # type: ignore[union-attr]

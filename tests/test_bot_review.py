@@ -76,8 +76,9 @@ async def test_posted_once_then_approved_by_a_reviewer(harness: BotHarness) -> N
     assert len(h.review_messages()) == 1
 
     refused = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.plain)
-    answer = await refused.response()
-    assert answer.type == 4 and answer.ephemeral and "Only reviewers" in (answer.content or "")
+    assert (await refused.response()).type == 6  # acknowledged before any database access
+    (answer,) = await refused.wait_followups(1)
+    assert answer.ephemeral and "Only reviewers" in answer.content and not refused.original_edits
     assert (await h.app.clips.get(clip_id)).status == "posted"  # type: ignore[union-attr]
 
     click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
