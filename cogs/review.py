@@ -281,6 +281,7 @@ class Review(commands.GroupCog, group_name="review"):
     @reviewer_only()
     async def pending(self, interaction: discord.Interaction, streamer: str | None = None) -> None:
         gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # reads can queue behind a write waiting for a lock
         rows, total = await app_of(self.bot).pending(gid, streamer)
         await safe_send.send(interaction, embed=embeds.pending_embed(gid, rows, total))
 

@@ -39,6 +39,7 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
     @app_commands.autocomplete(streamer=streamer_autocomplete)
     async def show(self, interaction: discord.Interaction, streamer: str) -> None:
         gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # reads can queue behind a write waiting for a lock
         views = await app_of(self.bot).thresholds(gid, streamer)
         slug = streamer.strip().lower()
         await safe_send.send(interaction, embed=embeds.thresholds_embed(slug, views))
