@@ -34,6 +34,7 @@ from engine.core.health import report as health_report
 from engine.core.history import StatsHistory
 from engine.core.logging_setup import configure_logging
 from engine.core.pipeline import ClipPipeline
+from engine.core.private import private_dir, restrict_umask
 from engine.core.watch_hub import SessionTracker, WatchHub
 from engine.detection.detector import Detector
 from engine.kick.api import KickApi
@@ -112,6 +113,8 @@ async def build_services(
     """Open storage and wire the engine; nothing touches Discord or starts a feed yet."""
     st = config.storage
     try:
+        for folder in (st.data_dir, st.segments_dir, st.clips_dir):  # 0700, also an old 0755
+            private_dir(folder)
         db = await Database.open(st.database)
     except (OSError, sqlite3.Error) as exc:
         raise StartupError(
@@ -347,6 +350,9 @@ async def run(config: Config, token: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before anything is created: the database, logs, clips and the files ffmpeg and
+    # streamlink write (they inherit the umask) are owner-only (engine.core.private).
+    restrict_umask()
     ap = argparse.ArgumentParser(prog="bot.py", description="Kick clip bot for Discord")
     ap.add_argument(
         "--config",

@@ -55,6 +55,7 @@ class Admin(commands.Cog):
     ) -> None:
         gid = guild_id_of(interaction)
         app = app_of(self.bot)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
         await app.setup(gid, channel.id, reviewer_role.id if reviewer_role else None)
         lines = [f"Clips will be posted in {channel.mention}."]
         if reviewer_role is not None:

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from cogs import safe_send
 from cogs.checks import app_of, guild_id_of
+from cogs.nonces import alert_nonce
 
 log = logging.getLogger("cogs.alerts")
 
@@ -45,7 +46,8 @@ async def send_alerts(client: discord.Client, row: Any, jump_url: str) -> int:
     for user_id in await app.settings.subscribers(row.guild_id):
         try:
             user = client.get_user(user_id) or await client.fetch_user(user_id)
-            await user.send(text)
+            # Its own nonce: a retry (discord.py's, after a 5xx) returns the DM already sent.
+            await user.send(text, nonce=alert_nonce(row, user_id))
             sent += 1
         except discord.Forbidden as exc:
             log.info("clip %s: user %s does not accept DMs (%s)", row.id, user_id, exc.code)
@@ -64,7 +66,9 @@ class Alerts(commands.GroupCog, group_name="alerts"):
         super().__init__()
 
     async def _set(self, interaction: discord.Interaction, on: bool) -> None:
-        changed = await app_of(self.bot).alerts(guild_id_of(interaction), interaction.user.id, on)
+        gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
+        changed = await app_of(self.bot).alerts(gid, interaction.user.id, on)
         if on:
             text = "You will get a DM when a super combo clip is posted here."
             if not changed:

@@ -8,10 +8,13 @@ a CheckFailure subclass carrying the sentence to show; cogs/errors.py answers it
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
+
+from engine.core.stores import StoreBusy
 
 if TYPE_CHECKING:
     from engine.core.app import App
@@ -38,6 +41,33 @@ def services_of(client: discord.Client) -> Any:
     return client.services  # type: ignore[attr-defined]
 
 
+#: The most a check may spend reading the database before the interaction is acknowledged:
+#: the bot's one database connection runs statements in turn, so a read can queue behind a write
+#: that waits for a lock another program holds (up to the 5 s busy timeout), past Discord's 3 s.
+PRE_ACK_BUDGET_S = 2.0
+
+
+BUSY = (
+    "The bot's database is busy right now (another program is writing to it): try again in a "
+    "few seconds."
+)
+
+
+class Busy(Refused):
+    """The database did not answer before Discord's deadline (a CheckFailure, so the tree's
+    error handler gets it: discord.py hands only AppCommandErrors from checks to on_error)."""
+
+
+async def may_review_now(interaction: discord.Interaction) -> bool:
+    """`may_review` within PRE_ACK_BUDGET_S, for checks that run before the acknowledgement;
+    a database that does not answer in time (or stays locked) is Busy ("busy, try again")."""
+    try:
+        async with asyncio.timeout(PRE_ACK_BUDGET_S):
+            return await may_review(interaction)
+    except (TimeoutError, StoreBusy) as exc:
+        raise Busy(BUSY) from exc
+
+
 async def may_review(interaction: discord.Interaction) -> bool:
     """Manage Server, or the reviewer role set with /setup."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
@@ -55,7 +85,7 @@ def reviewer_only() -> Any:
     async def predicate(interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:
             raise Refused(GUILD_ONLY)
-        if not await may_review(interaction):
+        if not await may_review_now(interaction):
             raise Refused(NOT_REVIEWER)
         return True
 

@@ -187,11 +187,14 @@ def stats_embed(stats: Any, timezone: str, chart_name: str | None) -> discord.Em
     embed.add_field(name="Triggers fired today", value=_counts(snap.fired_today))
     embed.add_field(name="Suppressed today", value=_counts(snap.suppressed_today))
     c = stats.clip_counts
-    working = sum(c.get(s, 0) for s in ("detected", "cutting", "ready", "posting"))
+    cutting = sum(c.get(s, 0) for s in ("detected", "cutting"))
+    waiting = sum(c.get(s, 0) for s in ("ready", "posting"))
     embed.add_field(
         name="Review",
         value=f"pending {c.get('posted', 0)} · approved {c.get('approved', 0)} · "
-        f"rejected {c.get('rejected', 0)}" + (f" · being cut/posted {working}" if working else ""),
+        f"rejected {c.get('rejected', 0)}"
+        + (f" · being cut {cutting}" if cutting else "")
+        + (f" · waiting to post {waiting}" if waiting else ""),
         inline=False,
     )
     if snap.bars:

@@ -1,6 +1,8 @@
 """The one error path to users, for slash commands, buttons and modals alike.
 
 - UserError (engine.core.app): a refusal worded for the operator; shown as is.
+- StoreBusy: the database stayed locked past its timeout: "busy, try again" (a warning in the
+  log, not a bug report).
 - CheckFailure: the member may not do this; shown ephemerally (cogs.checks words it).
 - Anything else is a bug: logged with a short reference id, and the member sees only the id,
   so a report in the support channel finds the traceback in the log without leaking details.
@@ -17,7 +19,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import safe_send
+from cogs.checks import BUSY
 from engine.core.app import UserError
+from engine.core.stores import StoreBusy
 
 log = logging.getLogger("cogs.errors")
 
@@ -36,19 +40,21 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
     error = unwrap(error)
     if isinstance(error, UserError):
         text = str(error)
+    elif isinstance(error, StoreBusy):
+        log.warning(
+            "database busy in %s for user %s: %s", _name(interaction), interaction.user.id, error
+        )
+        text = BUSY
     elif isinstance(error, app_commands.CheckFailure):
         text = str(error) or DEFAULT_REFUSAL
         if type(error) is app_commands.CheckFailure and text.startswith("The check functions"):
             text = DEFAULT_REFUSAL
     else:
         ref = secrets.token_hex(4)
-        name = (
-            interaction.command.qualified_name if interaction.command else _component(interaction)
-        )
         log.error(
             "unexpected error (ref %s) in %s for user %s in guild %s",
             ref,
-            name,
+            _name(interaction),
             interaction.user.id,
             interaction.guild_id,
             exc_info=error,
@@ -58,6 +64,10 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
         await safe_send.send(interaction, text, ephemeral=True)
     except discord.HTTPException as exc:  # the answer itself failed: the log is all we have
         log.warning("could not tell user %s about an error: %s", interaction.user.id, exc)
+
+
+def _name(interaction: discord.Interaction) -> str:
+    return interaction.command.qualified_name if interaction.command else _component(interaction)
 
 
 def _component(interaction: discord.Interaction) -> str:

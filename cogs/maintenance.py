@@ -8,6 +8,7 @@ stops the schedule; the scheduler is shut down in cog_unload.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import shutil
@@ -16,17 +17,26 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
+from cogs.nonces import summary_nonce
 from cogs.review_view import refresh_message
+from engine.backoff import Backoff
 from engine.core.daily import daily_summary as render_summary
 from engine.core.daily import day_of, day_range_utc, tally
 from engine.core.housekeeping import clean_rejected, clean_segments
 from engine.core.maintenance import DiskGuard, disk_status
 
 log = logging.getLogger("cogs.maintenance")
+
+#: The daily summary through a Discord outage: 4 tries, 15 s .. 1 min apart (full jitter), all
+#: well inside the few minutes Discord keeps a nonce.
+TELL_TRIES = 4
+TELL_RETRY_S = 15.0
+TELL_RETRY_MAX_S = 60.0
 
 
 def logged(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
@@ -50,6 +60,7 @@ class Maintenance(commands.Cog):
         self.disk = DiskGuard(sc.disk_min_free_mb)
         self.clock: Callable[[], float] = time.time
         self.disk_usage: Callable[[Path], Any] = shutil.disk_usage  # a test makes the disk fill
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # retries of a notice
 
     async def cog_load(self) -> None:
         s = self.scheduler
@@ -129,22 +140,44 @@ class Maintenance(commands.Cog):
         # only those with clip rows (tell() skips guilds without a review channel).
         watching = {row.guild_id for row in await self.services.watches.all()}
         for guild_id in sorted(watching | set(tallied)):
-            await self.tell(guild_id, render_summary(yesterday, tallied.get(guild_id, []), tz))
+            text = render_summary(yesterday, tallied.get(guild_id, []), tz)
+            # One summary per guild and day: a re-run of the job (a restart at midnight, a
+            # retry after a 5xx) within Discord's nonce window gets the first message back.
+            await self.tell(guild_id, text, nonce=summary_nonce(guild_id, yesterday))
 
     async def tell_all(self, text: str) -> None:
         guilds = {gid for gid, _ in self.services.hub.watches}
         for guild_id in guilds:
             await self.tell(guild_id, text)
 
-    async def tell(self, guild_id: int, text: str) -> None:
+    async def tell(self, guild_id: int, text: str, *, nonce: str | None = None) -> None:
+        """Post a notice in the guild's review channel, best effort. With a `nonce` (a message
+        that must go out once, the daily summary) a Discord outage is retried a few times
+        with backoff, within the minutes Discord remembers the nonce: a retry after a 5xx
+        that had created the message gets it back instead of a second one."""
         settings = await self.services.settings.get(guild_id)
         if not settings.review_channel_id:
             return
         channel = self.bot.get_partial_messageable(settings.review_channel_id)
-        try:
-            await channel.send(text[:2000])
-        except discord.HTTPException as exc:
-            log.warning("could not post to guild %s's review channel: %s", guild_id, exc)
+        backoff = Backoff(TELL_RETRY_S, TELL_RETRY_MAX_S)
+        tries = TELL_TRIES if nonce else 1
+        for attempt in range(1, tries + 1):
+            try:
+                await channel.send(text[:2000], nonce=nonce)
+                return
+            except (discord.DiscordServerError, aiohttp.ClientError, OSError) as exc:
+                if attempt == tries:
+                    log.warning("could not post to guild %s's review channel: %s", guild_id, exc)
+                    return
+                delay = backoff.next_delay()
+                log.warning(
+                    "posting to guild %s's review channel failed (%s); retry %d/%d in %.0f s",
+                    guild_id, exc, attempt, tries - 1, delay,
+                )  # fmt: skip
+                await self.sleep(delay)
+            except discord.HTTPException as exc:  # refused (permissions...): retrying won't help
+                log.warning("could not post to guild %s's review channel: %s", guild_id, exc)
+                return
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -1,11 +1,17 @@
 """Posting clips for review, exactly once, and the `/review` commands.
 
 The pipeline calls `services.extra["poster"](clip_id)` when a clip is cut. Posting is an outbox
-step: ready -> posting (compare-and-set) -> send -> record the message -> posted. A crash after
-the send leaves the row in `posting`; the next attempt first looks for the message in the review
-channel (its buttons carry the clip id) and only sends when none is found, so a clip is never
-posted twice. Without a review channel, or without permission to post there, the clip stays
-`ready` and goes out after /setup (which posts the backlog) or on the next start.
+step: ready -> posting (compare-and-set) -> send -> record the message -> posted. Every send
+carries the clip's own nonce with enforce_nonce (cogs.nonces), so a retry within Discord's few
+minutes gets the first message back. A crash or a 5xx after the send leaves the row in
+`posting`; the next attempt first looks for the message in the review channel, from the clip's
+creation on (its buttons carry the clip id), and only sends when none is found, so a clip is
+never posted twice. Whatever is not posted (Discord down, no review channel, no permission)
+stays ready/posting and the outbox (engine.core.outbox, run here) retries it with backoff until
+it is posted; /setup posts the backlog at once.
+
+discord.py's own retry of 500/502/504 (five tries over ~25 s, the same nonce each time) is kept:
+with enforce_nonce a retry cannot duplicate, and switching it off would need a private API.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -23,6 +31,7 @@ from discord.ext import commands
 from cogs import embeds, safe_send
 from cogs.alerts import send_alerts, wants_alert
 from cogs.checks import app_of, guild_id_of, reviewer_only, services_of
+from cogs.nonces import clip_nonce
 from cogs.review_view import (
     ACTIONS,
     ClipButton,
@@ -33,11 +42,25 @@ from cogs.review_view import (
     stop_open_modals,
 )
 from cogs.watch import streamer_autocomplete
+from engine.core.outbox import Attempt, Outbox
 
 log = logging.getLogger("cogs.review")
 
-LOOKBACK = 100  # messages searched for a clip whose post outcome a crash hid
+#: Messages searched (from the clip's creation on) for a post whose outcome a crash hid.
+SEARCH_CAP = 20_000
+#: Clock slack: the row's creation time comes from this machine, snowflakes from Discord's.
+SEARCH_SLACK = timedelta(minutes=5)
 TOO_LARGE = 40005
+DONE = Attempt(True)
+
+
+def created_at(row: Any) -> datetime | None:
+    """When the clip row was made (minus clock slack), or None when it cannot be read."""
+    try:
+        when = datetime.fromisoformat(str(row.created_at))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)) - SEARCH_SLACK
 
 
 def _existing(path: str | None) -> Path | None:
@@ -69,90 +92,95 @@ class Review(commands.GroupCog, group_name="review"):
         # One post at a time: Discord serialises a channel's sends anyway, and it keeps the
         # pipeline's hand-over, /setup's backlog and a restart's resume from racing on a clip.
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
         super().__init__()
 
     async def cog_load(self) -> None:
-        services_of(self.bot).extra["poster"] = self.post_clip
+        services = services_of(self.bot)
+        services.extra["poster"] = self.post_clip
+        self.outbox = Outbox(app_of(self.bot).clips, self.attempt)
+        services.extra["outbox"] = self.outbox
         self.bot.add_dynamic_items(ClipButton)
+        self._outbox_task = asyncio.get_running_loop().create_task(
+            self.outbox.run(self.bot.wait_until_ready), name="clip-outbox"
+        )
 
     async def cog_unload(self) -> None:
         extra = services_of(self.bot).extra
         if extra.get("poster") == self.post_clip:
             del extra["poster"]
+        if extra.get("outbox") is self.outbox:
+            del extra["outbox"]
         self.bot.remove_dynamic_items(ClipButton)
         stop_open_modals()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._outbox_task.cancel()
+        await asyncio.gather(self._outbox_task, return_exceptions=True)
 
     # -- posting -------------------------------------------------------------------------------
 
     async def post_clip(self, clip_id: int) -> None:
-        """Post a ready clip to its guild's review channel (idempotent, safe to call twice)."""
-        if self.bot.is_ready():
-            await self._post(clip_id)
+        """Post a ready clip now (the pipeline's hand-over); what fails goes to the outbox."""
+        if not self.bot.is_ready():  # setup_hook's resume: the outbox posts once connected
+            self.outbox.wake()
             return
-        # Called from setup_hook (resume after a restart): post once connected, in the background.
-        task = asyncio.get_running_loop().create_task(self._post_when_ready(clip_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        attempt = await self.attempt(clip_id)
+        if not attempt.posted:
+            reason = attempt.reason or "not posted"
+            log.warning(
+                "clip %s is not posted yet: %s; the outbox retries it in the background",
+                clip_id,
+                reason,
+            )
+            row = await app_of(self.bot).clips.get(clip_id)
+            self.outbox.failed(clip_id, int(row.guild_id) if row else 0, reason)
 
-    async def _post_when_ready(self, clip_id: int) -> None:
-        await self.bot.wait_until_ready()
+    async def attempt(self, clip_id: int) -> Attempt:
+        """One try at posting a clip (idempotent, safe to call twice or concurrently)."""
         try:
-            await self._post(clip_id)
-        except Exception:  # stays ready/posting; retried on the next start or /setup
-            log.exception("clip %s: posting failed; it will be retried", clip_id)
-
-    async def _post(self, clip_id: int) -> None:
-        async with self._lock:
-            posted = await self._post_locked(clip_id)
+            async with self._lock:
+                attempt, posted = await self._post_locked(clip_id)
+        except discord.HTTPException as exc:  # 5xx after discord.py's own retries, 4xx...
+            detail = (exc.text or "no detail")[:120]
+            return Attempt(False, f"Discord answered {exc.status} ({exc.code}: {detail})")
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return Attempt(False, f"Discord could not be reached ({type(exc).__name__})")
         if posted is not None and wants_alert(posted[0]):  # DMs must not hold up other posts
             await send_alerts(self.bot, posted[0], posted[1])
+        return attempt
 
-    async def _post_locked(self, clip_id: int) -> tuple[Any, str] | None:
-        """Post unless already posted; returns (fresh row, jump url) once it is posted."""
+    async def _post_locked(self, clip_id: int) -> tuple[Attempt, tuple[Any, str] | None]:
+        """Post unless already posted; (attempt, (fresh row, jump url) once it is posted)."""
         app = app_of(self.bot)
         row = await app.clips.get(clip_id)
         if row is None or row.status not in ("ready", "posting"):
-            return None
+            return DONE, None
         settings = await app.settings.get(row.guild_id)
         if settings.review_channel_id is None:
-            log.warning(
-                "clip %s (%s) is ready but guild %s has no review channel: run /setup; "
-                "it is posted as soon as one is set",
-                clip_id,
-                row.streamer,
-                row.guild_id,
+            why = (
+                f"guild {row.guild_id} has no review channel: run /setup; "
+                "it is posted as soon as one is set"
             )
-            return None
+            return Attempt(False, why), None
         channel = await self._channel(settings.review_channel_id, row)
-        if channel is None:
-            return None
+        if isinstance(channel, str):
+            return Attempt(False, channel), None
         if row.status == "posting":
-            found = await self._find_posted(channel, clip_id)
+            found = await self._find_posted(channel, row)
             if found is not None:
                 log.info("clip %s was already posted (message %s)", clip_id, found.id)
-                return await self._done(row, channel.id, found)
+                return DONE, await self._done(row, channel.id, found)
         elif not await app.clips.transition(clip_id, ("ready",), status="posting"):
-            return None  # someone else took it meanwhile
+            return DONE, None  # someone else took it meanwhile
         try:
             message = await self._send(channel, row, settings.upload_limit)
         except discord.Forbidden as exc:
             await app.clips.transition(clip_id, ("posting",), status="ready")
-            log.error(
-                "clip %s: no permission to post in #%s of guild %s (%s %s); it stays ready: "
-                "give the bot Send Messages, Embed Links, Attach Files and Read Message "
-                "History there, then run /setup again",
-                clip_id,
-                channel.name,
-                row.guild_id,
-                exc.code,
-                exc.text,
+            why = (
+                f"no permission to post in #{channel.name} of guild {row.guild_id} "
+                f"({exc.code} {exc.text}): give the bot Send Messages, Embed Links, Attach Files "
+                "and Read Message History there"
             )
-            return None
-        return await self._done(row, channel.id, message)
+            return Attempt(False, why), None
+        return DONE, await self._done(row, channel.id, message)
 
     async def _done(
         self, row: Any, channel_id: int, message: discord.Message
@@ -164,35 +192,45 @@ class Review(commands.GroupCog, group_name="review"):
 
     async def _channel(
         self, channel_id: int, row: Any
-    ) -> discord.TextChannel | discord.Thread | None:
+    ) -> discord.TextChannel | discord.Thread | str:
+        """The review channel, or why it cannot be used."""
         channel = self.bot.get_channel(channel_id)
         if channel is None:
             try:
                 channel = await self.bot.fetch_channel(channel_id)
             except (discord.NotFound, discord.Forbidden) as exc:
-                log.warning(
-                    "clip %s stays ready: review channel %s of guild %s is gone or hidden (%s)",
-                    row.id,
-                    channel_id,
-                    row.guild_id,
-                    exc.code,
+                return (
+                    f"the review channel {channel_id} of guild {row.guild_id} is gone or hidden "
+                    f"({exc.code}): run /setup with a channel the bot can see"
                 )
-                return None
         if not isinstance(channel, discord.TextChannel | discord.Thread):
-            log.warning("clip %s stays ready: channel %s is not a text channel", row.id, channel_id)
-            return None
+            return f"channel {channel_id} is not a text channel: run /setup with a text channel"
         return channel
 
-    async def _find_posted(self, channel: Any, clip_id: int) -> discord.Message | None:
-        wanted = {custom_id(action, clip_id) for action in ACTIONS}
+    async def _find_posted(self, channel: Any, row: Any) -> discord.Message | None:
+        """The bot's earlier message of this clip, found by its buttons (Discord does not return
+        a message's nonce later), searched forward from the clip's creation: the post cannot be
+        older, and however busy the channel is since then, it is not missed."""
+        wanted = {custom_id(action, row.id) for action in ACTIONS}
         me = self.bot.user.id if self.bot.user else None
-        async for message in channel.history(limit=LOOKBACK):
+        since = created_at(row)
+        after = discord.Object(discord.utils.time_snowflake(since)) if since else None
+        seen = 0
+        async for message in channel.history(limit=SEARCH_CAP, after=after, oldest_first=True):
+            seen += 1
             if message.author.id != me:
                 continue
-            for row in message.components:
-                for child in getattr(row, "children", []):
+            for comp in message.components:
+                for child in getattr(comp, "children", []):
                     if getattr(child, "custom_id", None) in wanted:
                         return message  # type: ignore[no-any-return]
+        if seen >= SEARCH_CAP:
+            log.warning(
+                "clip %s: looked through %d messages since it was made without finding its post; "
+                "posting it (its nonce still prevents a duplicate within minutes)",
+                row.id,
+                seen,
+            )
         return None
 
     async def _send(self, channel: Any, row: Any, limit: int | None) -> discord.Message:
@@ -223,7 +261,9 @@ class Review(commands.GroupCog, group_name="review"):
         is_image = path is not None and path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
         image = f"attachment://{path.name}" if path is not None and is_image else None
         embed = embeds.clip_embed(row, image_url=image)
-        kwargs: dict[str, Any] = {"embed": embed, "view": build_view(row)}
+        # The clip's own nonce (enforce_nonce): every attempt, in every process, gets the first
+        # message back from Discord instead of making a second one.
+        kwargs: dict[str, Any] = {"embed": embed, "view": build_view(row), "nonce": clip_nonce(row)}
         if path is not None:
             kwargs["file"] = discord.File(path, filename=path.name)
         try:
@@ -241,6 +281,7 @@ class Review(commands.GroupCog, group_name="review"):
     @reviewer_only()
     async def pending(self, interaction: discord.Interaction, streamer: str | None = None) -> None:
         gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # reads can queue behind a write waiting for a lock
         rows, total = await app_of(self.bot).pending(gid, streamer)
         await safe_send.send(interaction, embed=embeds.pending_embed(gid, rows, total))
 

@@ -9,6 +9,7 @@ The loser of a race (double click, two reviewers) changes nothing and is told wh
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import secrets
@@ -18,19 +19,33 @@ from urllib.parse import urlsplit
 
 import discord
 
-from cogs import embeds, errors, safe_send
+from cogs import checks, embeds, errors, safe_send
 from cogs.checks import NOT_REVIEWER, app_of, may_review
+from engine.core.stores import StoreBusy
 
 log = logging.getLogger("cogs.review_view")
 
 ACTIONS = ("approve", "reject", "favorite", "rename", "delete")
 RENAME_INPUT = "clip:rename-modal:title"
 MODAL_TIMEOUT_S = 15 * 60  # an interaction token's life
-TEMPLATE = r"clip:(?P<action>approve|reject|favorite|rename|delete):(?P<id>[0-9]{1,20})"
+#: Every `clip:<action>:<id>` custom id, valid or not: a modified client can send any, and one
+#: that matched no template would be dropped silently ("This interaction failed"). Invalid ones
+#: are answered in the callback instead (see `parse_clip_id`).
+TEMPLATE = r"clip:(?P<action>[^:]{1,40}):(?P<id>[^:]{0,90})"
+MAX_CLIP_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY range
+INVALID = "This button is not valid (it names no clip this bot could have posted)."
 
 
 def custom_id(action: str, clip_id: int) -> str:
     return f"clip:{action}:{clip_id}"
+
+
+def parse_clip_id(text: str) -> int | None:
+    """The clip id of a custom id, or None unless it is a plain decimal in SQLite's range."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_CLIP_ID else None
 
 
 def button_specs(row: Any) -> list[tuple[str, str, discord.ButtonStyle, bool]]:
@@ -64,16 +79,18 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
     def __init__(
         self,
         action: str,
-        clip_id: int,
+        clip_id: int | None,
         *,
         label: str | None = None,
         style: discord.ButtonStyle = discord.ButtonStyle.secondary,
         disabled: bool = False,
+        raw_id: str | None = None,
     ) -> None:
+        """``clip_id`` None (with the ``raw_id`` clicked): a custom id that names no clip."""
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=label or action.title(),
             style=style,
-            custom_id=custom_id(action, clip_id),
+            custom_id=raw_id or custom_id(action, clip_id or 0),
             disabled=disabled,
         )
         super().__init__(button)
@@ -84,10 +101,21 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any
     ) -> ClipButton:
+        """Never raises: discord.py would log it and leave the click unanswered."""
         button: Any = item
-        return cls(match["action"], int(match["id"]), label=button.label, style=button.style)
+        return cls(
+            str(match["action"]),
+            parse_clip_id(str(match["id"])),
+            label=button.label,
+            style=button.style,
+            raw_id=str(match.group(0)),
+        )
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        if self.clip_id is None or self.action not in ACTIONS:
+            log.info("ignored a click on invalid custom id %r", interaction.data)
+            await safe_send.send(interaction, INVALID)
+            return
         try:
             await click(interaction, self.action, self.clip_id)
         except Exception as exc:  # the one error path: ephemeral text or a logged reference
@@ -152,19 +180,23 @@ def loser_text(clip: Any) -> str:
 
 
 async def click(interaction: discord.Interaction, action: str, clip_id: int) -> None:
-    """One button press: check, act through the App, then re-render the message."""
+    """One button press: acknowledge, check, act through the App, re-render the message.
+
+    The acknowledgement comes before any database access: a database another program keeps
+    locked makes a write wait out the busy timeout (5 s), longer than Discord's 3 s, and the
+    bot's one connection runs statements in turn, so even a read can queue behind such a write.
+    The member would see "This interaction failed" instead of our "busy, try again". Rename
+    opens a modal, which must be the first answer: its reads get checks.PRE_ACK_BUDGET_S.
+    """
+    if action == "rename":
+        await open_rename(interaction, clip_id)
+        return
+    await safe_send.defer_update(interaction)
     if not await may_review(interaction):
         await safe_send.send(interaction, NOT_REVIEWER)
         return
     app = app_of(interaction.client)
     gid = interaction.guild_id or 0
-    if action == "rename":
-        row = await app.clips.get(clip_id)
-        if row is None or row.guild_id != gid:
-            await safe_send.send(interaction, "That clip no longer exists.")
-            return
-        await interaction.response.send_modal(RenameModal(clip_id, interaction.user.id, row.title))
-        return
     outcome = await app.review(gid, clip_id, action, interaction.user.id)
     if not outcome.changed:
         await safe_send.send(interaction, loser_text(outcome.clip))
@@ -172,9 +204,30 @@ async def click(interaction: discord.Interaction, action: str, clip_id: int) -> 
     await update_message(interaction, outcome.clip)
 
 
+async def open_rename(interaction: discord.Interaction, clip_id: int) -> None:
+    """The rename modal, prefilled with the current title (reads bounded, see click)."""
+    try:
+        async with asyncio.timeout(checks.PRE_ACK_BUDGET_S):
+            allowed = await may_review(interaction)
+            row = await app_of(interaction.client).clips.get(clip_id) if allowed else None
+    except TimeoutError as exc:
+        raise StoreBusy("the database did not answer before Discord's deadline") from exc
+    if not allowed:
+        await safe_send.send(interaction, NOT_REVIEWER)
+        return
+    if row is None or row.guild_id != (interaction.guild_id or 0):
+        await safe_send.send(interaction, "That clip no longer exists.")
+        return
+    await interaction.response.send_modal(RenameModal(clip_id, interaction.user.id, row.title))
+
+
 async def update_message(interaction: discord.Interaction, row: Any) -> None:
+    """Re-render the clicked message: in the response, or by editing it after a defer."""
     embed = embeds.clip_embed(row, image_url=image_of(interaction.message))
-    await interaction.response.edit_message(embed=embed, view=build_view(row))
+    if interaction.response.is_done():
+        await interaction.edit_original_response(embed=embed, view=build_view(row))
+    else:
+        await interaction.response.edit_message(embed=embed, view=build_view(row))
 
 
 def as_posted(row: Any) -> Any:
@@ -209,6 +262,8 @@ class RenameModal(discord.ui.Modal, title="Rename clip"):
         OPEN_MODALS.add(self)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        if interaction.message is not None:  # acknowledged first (see click)
+            await safe_send.defer_update(interaction)
         if not await may_review(interaction):
             await safe_send.send(interaction, NOT_REVIEWER)
             return

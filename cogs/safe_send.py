@@ -71,3 +71,17 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> 
         if exc.code not in _EXPIRED:
             raise
         log.warning("interaction %s expired before it could be deferred", interaction.id)
+
+
+async def defer_update(interaction: discord.Interaction) -> None:
+    """Acknowledge a button click or modal submit now, without a message (type 6): the work
+    that follows (the database, Discord edits) may take longer than Discord's 3 s, and the
+    result is then shown by editing the original message or in an ephemeral followup."""
+    if interaction.response.is_done():
+        return
+    try:
+        await interaction.response.defer()
+    except discord.NotFound as exc:
+        if exc.code not in _EXPIRED:
+            raise
+        log.warning("interaction %s expired before it could be acknowledged", interaction.id)

@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import embeds, safe_send
-from cogs.checks import app_of, guild_id_of
+from cogs.checks import app_of, guild_id_of, services_of
 from cogs.watch import streamer_autocomplete
 from engine.core.chart import render_chart_async
 
@@ -40,8 +40,10 @@ class Stats(commands.Cog):
         app = app_of(self.bot)
         await safe_send.defer(interaction)
         found = await app.stats(gid, streamer)
+        waiting = await self._waiting(gid)
         if not found:
-            await safe_send.send(interaction, "This server watches nobody yet; use /watch first.")
+            text = "This server watches nobody yet; use /watch first."
+            await safe_send.send(interaction, f"{text}\n{waiting}" if waiting else text)
             return
         shown = found[: MAX_PER_MESSAGE * MAX_MESSAGES]
         tz = app.config.limits.timezone
@@ -61,7 +63,8 @@ class Stats(commands.Cog):
             pages.append(embeds.stats_embed(item, tz, name))
             charts.append(chart)
         extra = len(found) - len(shown)
-        note = f"{extra} more streamer(s) not shown; ask for one by name." if extra else None
+        more = f"{extra} more streamer(s) not shown; ask for one by name." if extra else None
+        note = "\n".join(t for t in (waiting, more) if t) or None
         # A busy streamer's embed is ~660 characters and Discord allows 6000 over all embeds of
         # one message: split into followups, each chart travelling with its embed.
         start = 0
@@ -73,6 +76,16 @@ class Stats(commands.Cog):
             await safe_send.send(
                 interaction, note if last else None, embeds=pages[group], files=files
             )
+
+    async def _waiting(self, guild_id: int) -> str | None:
+        """Clips cut but not posted yet (the outbox retries them), and why, if any."""
+        counts = await app_of(self.bot).clips.status_counts(guild_id)
+        count = counts.get("ready", 0) + counts.get("posting", 0)
+        if not count:
+            return None
+        outbox = services_of(self.bot).extra.get("outbox")
+        why = outbox.status(guild_id) if outbox is not None else None
+        return f"⏳ {why}" if why else f"⏳ {count} clip(s) waiting to post."
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -39,6 +39,7 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
     @app_commands.autocomplete(streamer=streamer_autocomplete)
     async def show(self, interaction: discord.Interaction, streamer: str) -> None:
         gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # reads can queue behind a write waiting for a lock
         app = app_of(self.bot)
         views = await app.thresholds(gid, streamer)
         learnt = await app.learnt(gid, streamer)
@@ -59,6 +60,7 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
     ) -> None:
         gid = guild_id_of(interaction)
         app = app_of(self.bot)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
         applied = await app.set_threshold(gid, streamer, trigger, value, interaction.user.id)
         t = TUNABLES[trigger]
         await safe_send.send(
@@ -79,6 +81,7 @@ class Thresholds(commands.GroupCog, group_name="thresholds"):
         self, interaction: discord.Interaction, streamer: str, trigger: str | None = None
     ) -> None:
         gid = guild_id_of(interaction)
+        await safe_send.defer(interaction)  # before the write: a locked database waits 5 s
         removed = await app_of(self.bot).reset_thresholds(gid, streamer, trigger)
         what = f"`{trigger}`" if trigger else "every threshold"
         slug = streamer.strip().lower()

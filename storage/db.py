@@ -8,14 +8,47 @@ migration leaves the previous version intact. WAL lets /stats read while a clip 
 from __future__ import annotations
 
 import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from engine.core.private import DIR_MODE, private_file, tighten
+from engine.core.stores import StoreBusy
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _NUMBERED = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
+
+
+class DatabaseBusy(StoreBusy, sqlite3.OperationalError):
+    """SQLITE_BUSY past the busy timeout, as the engine's StoreBusy (code that catches
+    sqlite3.OperationalError still catches it)."""
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY_CODES
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+@asynccontextmanager
+async def _busy_as_store_busy() -> AsyncIterator[None]:
+    try:
+        yield
+    except DatabaseBusy:
+        raise
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise DatabaseBusy(str(exc)) from exc
+        raise
 
 
 def utcnow() -> str:
@@ -45,7 +78,11 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        p.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        # Owner-only before SQLite opens it: SQLite gives the -wal and -shm files the
+        # database file's mode, so those are 0600 too (an older version's 0644 is tightened).
+        private_file(p)
+        tighten(f"{p}-wal", f"{p}-shm", f"{p}-journal")
         conn = await aiosqlite.connect(p, isolation_level=None)
         try:
             conn.row_factory = aiosqlite.Row
@@ -80,26 +117,29 @@ class Database:
             current = number
         return current
 
+    # Each statement: a database another connection keeps locked past busy_timeout raises
+    # DatabaseBusy (engine.core.stores.StoreBusy), which fronts answer with "busy, try again".
+
     async def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
-        async with self.conn.execute(sql, params) as cur:
+        async with _busy_as_store_busy(), self.conn.execute(sql, params) as cur:
             return cur.rowcount
 
     async def insert(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
         """Run one INSERT; returns the new row's id."""
-        async with self.conn.execute(sql, params) as cur:
+        async with _busy_as_store_busy(), self.conn.execute(sql, params) as cur:
             return int(cur.lastrowid or 0)
 
     async def fetchone(
         self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cur:
+        async with _busy_as_store_busy(), self.conn.execute(sql, params) as cur:
             return await cur.fetchone()
 
     async def fetchall(
         self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cur:
+        async with _busy_as_store_busy(), self.conn.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     async def close(self) -> None:

@@ -403,3 +403,11 @@ async def _no_leftover_tasks(grace_s: float = 2.0) -> None:
             break
         await asyncio.sleep(0.02)
     assert not tasks, f"tasks left running: {tasks}"
+
+
+async def updated(rec: InteractionRecord) -> None:
+    """A click or modal submit handled the way the bot does it: acknowledged at once (type 6,
+    before any database write), then the clicked message edited through @original."""
+    callback = await rec.response()
+    assert callback.type == 6, f"answered with type {callback.type}, not a deferred update"
+    await rec.wait_original_edits(1)

@@ -24,7 +24,7 @@ SLUG = "clipme"
 async def test_watch_burst_post_approve_restart(
     config: Config, fake_media: FakeMedia, tmp_path: Path
 ) -> None:
-    from tests.bot_harness import clip_post, running_harness
+    from tests.bot_harness import clip_post, running_harness, updated
 
     hls = FakeHLS(fake_media).start()
     try:
@@ -49,14 +49,14 @@ async def test_watch_burst_post_approve_restart(
             clip_id = int(next(c for c in msg.custom_ids() if "approve" in c).rsplit(":", 1)[1])
 
             click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
-            assert (await click.response()).type == 7
+            await updated(click)
             row = await h.app.clips.get(clip_id)
             assert row.status == "approved" and row.reviewed_by == cast.reviewer.id
 
             await h.restart()
             assert SLUG in h.services.hub.feeds, "the watch is restored after a restart"
             again = await h.fake.inject_button(msg, f"clip:reject:{clip_id}", cast.manager)
-            assert (await again.response()).type == 7
+            await updated(again)
             assert (await h.app.clips.get(clip_id)).status == "rejected"
             posts = [m for m in h.review_messages() if f"clip:approve:{clip_id}" in m.custom_ids()]
             assert len(posts) == 1, "posted exactly once"

@@ -16,6 +16,7 @@ import discord
 import pytest
 
 from cogs.review_view import RENAME_INPUT
+from tests.bot_harness import updated
 from tests.fakes.discord_server import InvalidInteraction, Message, Perm
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
@@ -75,12 +76,13 @@ async def test_posted_once_then_approved_by_a_reviewer(harness: BotHarness) -> N
     assert len(h.review_messages()) == 1
 
     refused = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.plain)
-    answer = await refused.response()
-    assert answer.type == 4 and answer.ephemeral and "Only reviewers" in (answer.content or "")
+    assert (await refused.response()).type == 6  # acknowledged before any database access
+    (answer,) = await refused.wait_followups(1)
+    assert answer.ephemeral and "Only reviewers" in answer.content and not refused.original_edits
     assert (await h.app.clips.get(clip_id)).status == "posted"  # type: ignore[union-attr]
 
     click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
-    assert (await click.response()).type == 7
+    await updated(click)
     row = await h.app.clips.get(clip_id)
     assert row is not None and row.status == "approved" and row.reviewed_by == cast.reviewer.id
     assert fields(msg)["Status"].startswith(f"✅ approved by <@{cast.reviewer.id}> <t:")
@@ -96,12 +98,15 @@ async def test_double_click_and_two_reviewers(harness: BotHarness) -> None:
     # Both clicks are in flight before the bot handles either (a double click).
     first = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
     second = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.manager)
-    answers = sorted([(await first.response()).type, (await second.response()).type])
-    assert answers == [4, 7]
-    loser = first if first.callback.type == 4 else second  # type: ignore[union-attr]
+    # Both are acknowledged at once (type 6); one edits the message, the other is told.
+    assert [(await first.response()).type, (await second.response()).type] == [6, 6]
+    await h.fake.wait_for(lambda: first.followups or second.followups)
+    loser = first if first.followups else second
     winner = second if loser is first else first
-    assert loser.callback.ephemeral  # type: ignore[union-attr]
-    assert f"already ✅ approved by <@{winner.user_id}>" in loser.callback.content  # type: ignore[union-attr, operator]
+    await winner.wait_original_edits(1)
+    (told,) = loser.followups
+    assert told.ephemeral and loser.original_edits == []
+    assert f"already ✅ approved by <@{winner.user_id}>" in told.content
     assert len(h.fake.edits) == edits + 1
     row = await h.app.clips.get(clip_id)
     assert row is not None and row.reviewed_by == winner.user_id
@@ -122,11 +127,11 @@ async def test_buttons_work_after_a_restart(harness: BotHarness) -> None:
     clip_id, msg = await posted_clip(h)
     await h.restart()
     click = await h.fake.inject_button(msg, f"clip:reject:{clip_id}", cast.reviewer)
-    assert (await click.response()).type == 7
+    await updated(click)
     assert (await h.app.clips.get(clip_id)).status == "rejected"  # type: ignore[union-attr]
     assert fields(msg)["Status"].startswith("❌ rejected by")
     fav = await h.fake.inject_button(msg, f"clip:favorite:{clip_id}", cast.reviewer)
-    assert (await fav.response()).type == 7
+    await updated(fav)
     assert msg.embeds[0]["title"].startswith("★ ")
     assert (await h.app.clips.get(clip_id)).favorite  # type: ignore[union-attr]
 
@@ -138,7 +143,7 @@ async def test_rename_with_a_modal(harness: BotHarness) -> None:
     opened = await h.fake.inject_button(msg, f"clip:rename:{clip_id}", cast.reviewer)
     assert (await opened.response()).type == 9
     submit = await h.fake.inject_modal_submit(opened, {RENAME_INPUT: "The 1v5 clutch"})
-    assert (await submit.response()).type == 7
+    await updated(submit)
     assert (await h.app.clips.get(clip_id)).title == "The 1v5 clutch"  # type: ignore[union-attr]
     assert msg.embeds[0]["title"] == "The 1v5 clutch"
     again = await h.fake.inject_button(msg, f"clip:rename:{clip_id}", cast.reviewer)
@@ -157,7 +162,7 @@ async def test_delete_removes_the_files_and_keeps_the_message(harness: BotHarnes
     files = [Path(p) for p in (row.original_path, row.preview_path, row.thumbnail_path) if p]
     assert len(files) == 3 and all(f.exists() for f in files)
     click = await h.fake.inject_button(msg, f"clip:delete:{clip_id}", cast.reviewer)
-    assert (await click.response()).type == 7
+    await updated(click)
     assert not any(f.exists() for f in files)
     assert (await h.app.clips.get(clip_id)).status == "deleted"  # type: ignore[union-attr]
     assert fields(msg)["Status"].startswith("🗑️ deleted")
@@ -227,7 +232,7 @@ async def test_too_large_preview_falls_back_to_the_thumbnail(harness: BotHarness
     assert [a.filename for a in msg2.attachments] == [f"xqc-{other}.jpg"]
     assert [e.code for e in h.fake.errors] == [40005]
     click = await h.fake.inject_button(msg2, f"clip:approve:{other}", cast.reviewer)
-    await click.response()
+    await updated(click)
     assert msg2.embeds[0]["image"]["url"] == f"attachment://xqc-{other}.jpg"  # kept on edit
 
 
@@ -246,7 +251,9 @@ async def test_missing_permission_leaves_the_clip_ready(harness: BotHarness) -> 
     warned = await h.answer(cast.manager, "setup", {"channel": cast.review})
     assert "I am missing attach files in <#" in warned.content
     assert "Posting 1 clip(s) that were waiting" in warned.content
-    assert (await h.app.clips.get(clip_id)).status == "ready"  # type: ignore[union-attr]
+    # The outbox also retries it in the background: whichever attempt is in flight, the clip
+    # goes back to ready (never stuck in posting, never lost).
+    await _wait_status(h, clip_id, "ready")
 
     h.fake.set_overwrite(cast.review, bot_member, deny=0)  # fixed: /setup posts the backlog
     await h.fake.wait_for(lambda: _bot_may_attach(h))
@@ -336,8 +343,9 @@ async def test_a_failing_button_answers_with_a_reference(harness: BotHarness) ->
     h.app.review = broken  # type: ignore[method-assign, assignment]
     h.expect_error(r"unexpected error \(ref [0-9a-f]{8}\) in clip:approve:")
     click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", cast.reviewer)
-    answer = await click.response()
-    assert answer.ephemeral and (answer.content or "").startswith("Something went wrong (ref ")
+    assert (await click.response()).type == 6  # acknowledged before the App was called
+    (answer,) = await click.wait_followups(1)
+    assert answer.ephemeral and answer.content.startswith("Something went wrong (ref ")
 
 
 async def test_discord_rate_limits_delay_posts_and_dms_but_never_double_them(

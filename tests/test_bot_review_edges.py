@@ -10,6 +10,7 @@ import pytest
 
 from cogs import review_view
 from cogs.review_view import MODAL_TIMEOUT_S, RENAME_INPUT
+from tests.bot_harness import updated
 from tests.fakes.discord_server import InteractionFailed, Message
 
 if TYPE_CHECKING:  # registered as a plugin in conftest.py, so its asserts are rewritten
@@ -49,7 +50,7 @@ async def test_a_dismissed_rename_modal_times_out_with_its_token(
         await late.response()
     # The newer modal of the same member and clip survived the older one's timeout.
     submit = await h.fake.inject_modal_submit(second, {RENAME_INPUT: "Fresh title"})
-    assert (await submit.response()).type == 7
+    await updated(submit)
     assert (await h.app.clips.get(clip_id)).title == "Fresh title"  # type: ignore[union-attr]
 
 
@@ -95,7 +96,7 @@ async def test_cleanup_of_rejected_clips_re_renders_their_messages(harness: BotH
     await h.setup_review()
     clip_id, msg = await posted_clip(h, preview=None)  # the thumbnail is the embed's image
     click = await h.fake.inject_button(msg, f"clip:reject:{clip_id}", cast.reviewer)
-    assert (await click.response()).type == 7
+    await updated(click)
     long_ago = datetime.now(UTC) - timedelta(hours=h.config.scheduler.rejected_grace_h + 1)
     await h.app.clips.transition(clip_id, None, reviewed_at=long_ago.isoformat())
     cog: Any = h.bot.get_cog("Maintenance")  # type: ignore[union-attr]

@@ -39,6 +39,7 @@ log = logging.getLogger("engine.core.app")
 REVIEW_ACTIONS = ("approve", "reject", "favorite", "delete")
 REVIEWABLE = ("posted", "approved", "rejected")
 BULK_LIMIT = 500  # clips one /review approve_all|reject_all touches
+MAX_ROW_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY range
 
 
 class UserError(Exception):
@@ -283,6 +284,8 @@ class App:
         self, guild_id: int, clip_id: int, action: str, user_id: int, title: str | None = None
     ) -> ReviewOutcome:
         """Apply a review action; idempotent and race-safe (compare-and-set on the status)."""
+        if not 0 < clip_id <= MAX_ROW_ID:  # SQLite cannot even bind a larger integer
+            raise UserError("That clip no longer exists.")
         clip = await self.clips.get(clip_id)
         if clip is None or clip.guild_id != guild_id:
             raise UserError("That clip no longer exists.")

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine.config import LoggingConfig
+from engine.core.private import DIR_MODE, private_file
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -39,6 +40,15 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OwnerOnlyRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Each log file (the first and every one a rotation starts) is 0600 whatever the umask:
+    logs carry user names, chat lines and guild ids."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        private_file(self.baseFilename)
+        return super()._open()
+
+
 def configure_logging(cfg: LoggingConfig, secrets: Iterable[str] = ()) -> None:
     """Root logging for the bot process; safe to call twice (handlers are replaced)."""
     root = logging.getLogger()
@@ -49,9 +59,9 @@ def configure_logging(cfg: LoggingConfig, secrets: Iterable[str] = ()) -> None:
     if cfg.file:
         path = Path(cfg.file)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
             handlers.append(
-                logging.handlers.RotatingFileHandler(
+                OwnerOnlyRotatingFileHandler(
                     path, maxBytes=cfg.max_bytes, backupCount=cfg.backups, encoding="utf-8"
                 )
             )

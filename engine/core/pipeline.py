@@ -184,8 +184,10 @@ class ClipPipeline:
     async def _hand_over(self, clip_id: int) -> None:
         try:
             await self._on_ready(clip_id)
-        except Exception:  # posting failed: the row stays ready and is retried on the next start
-            log.exception("clip %s: posting failed; it stays ready and will be retried", clip_id)
+        except Exception:  # the row stays ready/posting: the poster's outbox retries it
+            log.exception(
+                "clip %s: handing it over for posting failed; the outbox retries it", clip_id
+            )
 
     async def drain(self) -> None:
         """Wait for the running jobs (tests, and a graceful shutdown with time to spare)."""

@@ -7,6 +7,11 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 
+class StoreBusy(Exception):
+    """The database stayed locked past its busy timeout (another connection is writing): the
+    operation changed nothing and can be tried again in a moment."""
+
+
 class SettingsRecord(Protocol):
     guild_id: int
     review_channel_id: int | None

@@ -7,6 +7,7 @@ slash command, its autocomplete, the validation message and the Detector agree b
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,6 +110,9 @@ def validate(name: str, value: float) -> float | int:
         raise ThresholdError(
             f"unknown threshold {name!r}; choose one of: {', '.join(sorted(TUNABLES))}"
         )
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        # NaN passes every range check (all comparisons are False) and int() of it raises.
+        raise ThresholdError(f"{name} must be a finite number, got {value!r}")
     if tunable.kind is int and float(value) != int(value):
         raise ThresholdError(f"{name} must be a whole number, got {value:g}")
     if not tunable.lo <= value <= tunable.hi:

@@ -39,7 +39,7 @@ class StoredAttachment:
     def size(self) -> int:
         return len(self.data)
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, *, with_nonce: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": str(self.id),
             "filename": self.filename,
@@ -75,6 +75,9 @@ class Message:
     message_reference: dict[str, Any] | None = None
     #: Which interaction created it (responses and followups), for tests to correlate.
     interaction_id: int | None = None
+    #: The create request's nonce: Discord echoes it in the create answer and MESSAGE_CREATE
+    #: only; a message fetched later (GET, channel history) does not carry it.
+    nonce: str | int | None = None
 
     @property
     def type(self) -> int:
@@ -105,7 +108,7 @@ class Message:
         """Every custom_id in the message's components, nested ones included."""
         return [c["custom_id"] for c in iter_components(self.components) if "custom_id" in c]
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self, *, with_nonce: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
@@ -134,6 +137,8 @@ class Message:
             data["interaction_metadata"] = copy.deepcopy(self.interaction_metadata)
         if self.message_reference is not None:
             data["message_reference"] = copy.deepcopy(self.message_reference)
+        if with_nonce and self.nonce is not None:
+            data["nonce"] = self.nonce
         return data
 
     def _resolved(self, embed: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +156,48 @@ class Message:
             if att is not None:
                 media["url"] = media["proxy_url"] = signed(att.url)
         return out
+
+
+NONCE_MAX_LENGTH = 25
+
+
+class NonceLedger:
+    """`enforce_nonce` as Discord documents it for Create Message: "If true and nonce is
+    present, it will be checked for uniqueness in the past few minutes. If another message was
+    created by the same author with the same nonce, that message will be returned and no new
+    message will be created." The window ("a few minutes") is ``window_s``; a message deleted
+    meanwhile no longer counts (the documentation does not say; this is the cautious reading
+    for a bot: a reviewer who deleted a post does not get it back silently)."""
+
+    def __init__(self, window_s: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.window_s = window_s
+        self.clock = clock
+        self._seen: dict[tuple[int, str], tuple[Message, float]] = {}
+
+    def existing(self, author_id: int, nonce: str | int) -> Message | None:
+        hit = self._seen.get((author_id, str(nonce)))
+        if hit is None:
+            return None
+        msg, at = hit
+        if msg.deleted or self.clock() - at > self.window_s:
+            return None
+        return msg
+
+    def remember(self, msg: Message) -> None:
+        if msg.nonce is not None:
+            self._seen[(msg.author.id, str(msg.nonce))] = (msg, self.clock())
+
+
+def check_nonce(value: Any) -> None:
+    """Discord's nonce is an integer or a string of at most 25 characters (50035 otherwise)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise form_error("nonce", "Must be an integer or a string.")
+    if isinstance(value, str) and len(value) > NONCE_MAX_LENGTH:
+        raise form_error(
+            "nonce", f"Must be {NONCE_MAX_LENGTH} or fewer in length.", "BASE_TYPE_MAX_LENGTH"
+        )
 
 
 def signed(url: str, *, now: float | None = None) -> str:

@@ -76,6 +76,23 @@ class PublicApi:
             ScriptedError(method, re.compile(path), status, code, message, count)
         )
 
+    def fail_after_next(
+        self,
+        method: str,
+        path: str,
+        status: int = 502,
+        code: int = 0,
+        message: str = "Bad Gateway",
+        *,
+        count: int = 1,
+    ) -> None:
+        """Carry out the next `count` matching requests, then answer them with this error
+        anyway: a message is created and the bot sees a 5xx (discord.py retries 500/502/504
+        itself, re-sending the same nonce)."""
+        self.scripted_errors.append(
+            ScriptedError(method, re.compile(path), status, code, message, count, after=True)
+        )
+
     def notify(self) -> None:  # provided by FakeDiscord
         raise NotImplementedError
 

@@ -219,7 +219,10 @@ class ScriptedRateLimit:
 
 @dataclass
 class ScriptedError:
-    """The next `count` requests of `method` whose path matches `path` get this error."""
+    """The next `count` requests of `method` whose path matches `path` get this error.
+
+    ``after``: the request is carried out first and only its answer is replaced (a 5xx from a
+    proxy after Discord created the message: the client cannot know it worked)."""
 
     method: str
     path: re.Pattern[str]
@@ -227,3 +230,4 @@ class ScriptedError:
     code: int
     message: str
     count: int
+    after: bool = False

@@ -21,7 +21,7 @@ from .http_util import (
     missing_permissions,
     unknown,
 )
-from .messages import EPHEMERAL, Message, apply_body, check_upload_size
+from .messages import EPHEMERAL, Message, apply_body, check_nonce, check_upload_size
 from .state import DM_UPLOAD_LIMIT, Channel, Perm
 
 if TYPE_CHECKING:
@@ -196,7 +196,13 @@ class RestApi:
             and (before is None or m.id < before)
             and (after is None or m.id > after)
         ]
-        found.sort(key=lambda m: m.id, reverse=True)
+        if after is not None and before is None:
+            # The `limit` messages right after `after` (discord.py pages forward from the
+            # newest of them), still newest first.
+            found.sort(key=lambda m: m.id)
+            found = found[:limit][::-1]
+        else:
+            found.sort(key=lambda m: m.id, reverse=True)
         return json_response([m.payload() for m in found[:limit]])
 
     async def create_message(self, request: web.Request) -> web.Response:
@@ -213,11 +219,19 @@ class RestApi:
             if not perms & Perm.SEND_MESSAGES or (parsed.files and not perms & Perm.ATTACH_FILES):
                 raise missing_permissions()
         validate.message_body(data, parsed.files)
+        nonce = data.get("nonce")
+        check_nonce(nonce)
+        if nonce is not None and data.get("enforce_nonce"):
+            earlier = fake.nonces.existing(fake.bot_user.id, nonce)
+            if earlier is not None:  # the same nonce again: that message, nothing new
+                return json_response(earlier.payload(with_nonce=True))
         msg = fake.new_message(channel)
         apply_body(msg, data, parsed.files, fake.attachment_maker(channel.id), editing=False)
         msg.flags &= ~EPHEMERAL  # only interaction responses can be ephemeral
+        msg.nonce = nonce
+        fake.nonces.remember(msg)
         fake.store_message(msg)
-        return json_response(msg.payload())
+        return json_response(msg.payload(with_nonce=True))
 
     async def get_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)

@@ -32,7 +32,7 @@ from .http_util import (
     parse_body,
 )
 from .interactions import Injector
-from .messages import AttachmentFactory, Message, StoredAttachment
+from .messages import AttachmentFactory, Message, NonceLedger, StoredAttachment
 from .public_api import PublicApi
 from .records import (
     ApiError,
@@ -123,6 +123,8 @@ class FakeDiscord(PublicApi):
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.attachments: dict[int, StoredAttachment] = {}
         self._messages_by_id: dict[int, Message] = {}
+        #: enforce_nonce on Create Message; set ``nonces.window_s`` to shorten "a few minutes".
+        self.nonces = NonceLedger()
         self._timers: list[Any] = []
         self._runner: web.AppRunner | None = None
         self._catch_all: web.AbstractResource | None = None
@@ -209,6 +211,7 @@ class FakeDiscord(PublicApi):
                 raise ApiException(401, 0, "401: Unauthorized")
             self._take_rate_limit(request.method, request.path)
             response = await handler(request)
+            self._take_error_after(request.method, request.path, response.status)
         except ApiException as exc:
             error = ApiError(request.method, request.path, exc.status, exc.code, exc.message)
             self.errors.append(error)
@@ -234,7 +237,17 @@ class FakeDiscord(PublicApi):
                 limit.count -= 1
                 raise RateLimited(limit.retry_after, f"fake-{id(limit):x}")
         for err in self.scripted_errors:
-            if err.count > 0 and err.method == method and err.path.search(path):
+            if err.count > 0 and not err.after and err.method == method and err.path.search(path):
+                err.count -= 1
+                raise ApiException(err.status, err.code, err.message)
+
+    def _take_error_after(self, method: str, path: str, status: int) -> None:
+        """Replace a successful answer with the first matching `fail_after_next` error: the
+        request took effect, the client only sees the error."""
+        if status >= 300:
+            return
+        for err in self.scripted_errors:
+            if err.count > 0 and err.after and err.method == method and err.path.search(path):
                 err.count -= 1
                 raise ApiException(err.status, err.code, err.message)
 
@@ -341,7 +354,7 @@ class FakeDiscord(PublicApi):
         privileged message content intent, as on Discord."""
         if msg.ephemeral or msg.loading:
             return
-        data = msg.payload()
+        data = msg.payload(with_nonce=event == "MESSAGE_CREATE")
         if msg.guild_id is not None:
             member = self.world.guild(msg.guild_id).members.get(msg.author.id)
             if member is not None:
