@@ -70,6 +70,8 @@ class Maintenance(commands.Cog):
         s.add_job(self.check_disk, "interval", seconds=30, id="disk", **opts)
         s.add_job(self.rejected, "interval", hours=1, id="rejected", **opts)
         s.add_job(self.midnight, "cron", hour=0, minute=0, id="midnight", **opts)
+        # What each detector learnt (bars, burst history) survives a crash, not only a clean stop.
+        s.add_job(self.save_states, "interval", minutes=5, id="states", **opts)
         s.start()
 
     async def cog_unload(self) -> None:
@@ -126,6 +128,10 @@ class Maintenance(commands.Cog):
             text = f"Disk space is back ({status.free_mb:.0f} MB free): recording resumed."
             log.warning("disk recovered: %.0f MB free; recording resumed", status.free_mb)
         await self.tell_all(text)
+
+    @logged
+    async def save_states(self) -> None:
+        await self.services.app.save_states()
 
     @logged
     async def midnight(self) -> None:

@@ -33,8 +33,13 @@ def profile(d: Detector) -> dict[str, Any]:
 
 def load_profile(d: Detector, data: Mapping[str, Any]) -> None:
     for name, burst in bursts(d).items():
-        if isinstance(data.get(name), dict):
-            burst.load_state(data[name])
+        saved = data.get(name)
+        if not isinstance(saved, dict):
+            continue
+        try:
+            burst.load_state(saved)
+        except (TypeError, ValueError, OverflowError):  # damaged: this trigger starts cold
+            burst.reset_learning()
 
 
 def to_state(d: Detector) -> dict[str, Any]:

@@ -339,7 +339,21 @@ class Burst:
     def to_state(self) -> dict[str, Any]:
         return {"baseline": self.baseline.to_state(), "peaks": self.peaks.to_state()}
 
+    def reset_learning(self) -> None:
+        """Forget the normal and the history (a damaged saved profile): a cold start."""
+        self.baseline.mean = 0.0
+        self.baseline.seconds = 0
+        self.peaks = PeakRate(self.peaks.memory_h)
+        self.bar_z = self.peaks.bar(self.target, self.prior)
+        self.reset()
+
     def load_state(self, state: dict[str, Any]) -> None:
+        """Restore a saved profile; raises TypeError/ValueError on damaged values."""
+        base = state.get("baseline")
+        if isinstance(base, dict) and not (
+            math.isfinite(float(base.get("mean", 0.0))) and float(base.get("mean", 0.0)) >= 0
+        ):
+            raise ValueError("damaged baseline")
         if isinstance(state.get("baseline"), dict):
             self.baseline.load_state(state["baseline"])
         if isinstance(state.get("peaks"), dict):
