@@ -81,10 +81,18 @@ def publish(part: Path, dest: Path) -> None:
         raise io_failure(f"cannot publish {dest.name}", exc) from exc
 
 
-async def run_ffmpeg(stream: Any, ffmpeg: str, timeout_s: float, what: str) -> None:
-    """Run one compiled ffmpeg-python command (argv, no shell); raise ClipError on failure."""
+async def run_ffmpeg(
+    stream: Any, ffmpeg: str, timeout_s: float, what: str, *, nice: int = 0
+) -> None:
+    """Run one compiled ffmpeg-python command (argv, no shell); raise ClipError on failure.
+
+    ``nice`` > 0 runs it at a lower CPU priority (background renders must not slow the cuts
+    of new clips); ``nice`` execs ffmpeg, so stopping the process still reaches ffmpeg.
+    """
     argv = stream.compile(cmd=ffmpeg)
     argv[1:1] = GLOBAL_ARGS
+    if nice > 0 and (nice_bin := shutil.which("nice")):
+        argv = [nice_bin, "-n", str(min(nice, 19)), *argv]
     try:
         code, tail = await run_to_end(argv, timeout_s)
     except OSError as exc:
