@@ -37,8 +37,10 @@ from engine.core.pipeline import ClipPipeline
 from engine.core.watch_hub import SessionTracker, WatchHub
 from engine.detection.detector import Detector
 from engine.kick.api import KickApi
+from publishing.wiring import Publisher, build_publisher, check_config, font_check, youtube_auth
 from storage.clips import ClipRepo
 from storage.db import Database
+from storage.publish import PublishRepo
 from storage.sessions import SessionRepo
 from storage.settings import SettingsRepo
 from storage.watches import ChannelCacheRepo, WatchRepo
@@ -55,6 +57,7 @@ COGS = (
     "cogs.review",
     "cogs.maintenance",
     "cogs.health",
+    "cogs.publish",
 )
 
 
@@ -83,6 +86,7 @@ class Services:
     history: StatsHistory
     app: App
     extra: dict[str, Any] = field(default_factory=dict)
+    publisher: Publisher | None = None  # publishing/: the service both fronts call
 
     async def close(self) -> None:
         await self.stop_work()
@@ -90,6 +94,8 @@ class Services:
 
     async def stop_work(self) -> None:
         """Feeds, recorders, moments in flight, clip jobs: what can take seconds."""
+        if self.publisher is not None:  # uploads in flight keep their session for the next start
+            await self.publisher.service.stop()
         await self.app.stop()
 
     async def close_io(self) -> None:
@@ -97,6 +103,8 @@ class Services:
         the process alive)."""
         try:
             await self.kick.aclose()
+            if self.publisher is not None:
+                await self.publisher.http.aclose()
         finally:
             await self.db.close()
 
@@ -107,6 +115,7 @@ async def build_services(
     kick_client_id: str | None = None,
     kick_client_secret: str | None = None,
     feed_kwargs: dict[str, Any] | None = None,
+    publish_env: dict[str, str] | None = None,
 ) -> Services:
     """Open storage and wire the engine; nothing touches Discord or starts a feed yet."""
     st = config.storage
@@ -166,6 +175,9 @@ async def build_services(
     app = App(config, kick, settings, watches, clips, hub, pipeline, history)
     app_ref.append(app)
     services = Services(config, db, kick, settings, watches, clips, hub, pipeline, history, app)
+    publisher = build_publisher(config, PublishRepo(db), clips, publish_env or os.environ)
+    app.on_review_hooks.append(publisher.service.on_review)
+    services.publisher = publisher
     return services
 
 
@@ -203,6 +215,8 @@ class ClipBot(commands.Bot):
         for ext in COGS:
             await self.load_extension(ext)
         await self.app.start()
+        if self.services.publisher is not None:  # unfinished publish jobs resume
+            await self.services.publisher.service.start()
         guilds = self.config.discord.sync_guilds
         if guilds:
             for gid in guilds:
@@ -343,6 +357,19 @@ async def run(config: Config, token: str) -> int:
     return 0
 
 
+async def run_youtube_auth(config: Config) -> int:
+    """`--youtube-auth`: Google's device flow; the refresh token lands in the database."""
+    try:
+        db = await Database.open(config.storage.database)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"bot.py: cannot open the database {config.storage.database}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return await youtube_auth(config, PublishRepo(db), os.environ)
+    finally:
+        await db.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bot.py", description="Kick clip bot for Discord")
     ap.add_argument(
@@ -357,9 +384,15 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument(
         "--health", action="store_true", help="exit 0 if the running bot's heartbeat is healthy"
     )
+    mode.add_argument(
+        "--youtube-auth",
+        action="store_true",
+        help="connect a YouTube channel once (device flow); the refresh token goes to the database",
+    )
     args = ap.parse_args(argv)
     try:
         config = load_config(args.config, os.environ)
+        check_config(config)
     except ConfigError as exc:
         if args.check:  # same shape as every other check, so the report reads the same
             print(f"FAIL  config: {exc} (hint: fix {args.config} or the variable it names)")
@@ -368,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.health:  # needs no token and writes nothing: it only reads the heartbeat
         return health_report(config)
+    if args.youtube_auth:  # needs no Discord token: only the YouTube client and the database
+        return asyncio.run(run_youtube_auth(config))
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token and not args.check:  # refuse before touching the disk (no log file yet)
         print(
@@ -375,12 +410,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    secrets = [s for s in (token, os.environ.get("KICK_CLIENT_SECRET", "")) if s]
+    secrets = [
+        s
+        for s in (
+            token,
+            os.environ.get("KICK_CLIENT_SECRET", ""),
+            os.environ.get("YOUTUBE_CLIENT_SECRET", ""),
+        )
+        if s
+    ]
     configure_logging(config.logging, secrets)
     if args.check:
         from engine.core.checks import run_checks
 
-        return asyncio.run(run_checks(config, token))
+        return asyncio.run(run_checks(config, token, extra=[font_check(config)]))
     return asyncio.run(run(config, token))
 
 

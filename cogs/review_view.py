@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from cogs import embeds, errors, safe_send
+from cogs import embeds, errors, publish_card, safe_send
 from cogs.checks import NOT_REVIEWER, app_of, may_review
 
 log = logging.getLogger("cogs.review_view")
@@ -94,11 +94,20 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             await errors.report(interaction, exc)
 
 
-def build_view(row: Any) -> discord.ui.View:
+def build_view(row: Any, jobs: Any = ()) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action, label, style, disabled in button_specs(row):
         view.add_item(ClipButton(action, row.id, label=label, style=style, disabled=disabled))
+    for item in publish_card.items(row, jobs):  # Publish / Retry / the video's link
+        view.add_item(item)
     return view
+
+
+async def render(client: discord.Client, row: Any, image_url: str | None) -> tuple[Any, Any]:
+    """The card's embed and buttons from the row and its publish jobs."""
+    jobs = await publish_card.jobs_of(client, row.id)
+    embed = publish_card.decorate(embeds.clip_embed(row, image_url=image_url), jobs)
+    return embed, build_view(row, jobs)
 
 
 def image_of(message: discord.Message | None) -> str | None:
@@ -137,8 +146,8 @@ async def refresh_message(client: discord.Client, row: Any) -> str:
         return "gone"
     try:
         message = await channel.fetch_message(row.message_id)
-        embed = embeds.clip_embed(row, image_url=image_of(message))
-        await message.edit(embed=embed, view=build_view(row))
+        embed, view = await render(client, row, image_of(message))
+        await message.edit(embed=embed, view=view)
     except (discord.NotFound, discord.Forbidden):
         return "gone"
     except discord.HTTPException as exc:
@@ -173,8 +182,8 @@ async def click(interaction: discord.Interaction, action: str, clip_id: int) -> 
 
 
 async def update_message(interaction: discord.Interaction, row: Any) -> None:
-    embed = embeds.clip_embed(row, image_url=image_of(interaction.message))
-    await interaction.response.edit_message(embed=embed, view=build_view(row))
+    embed, view = await render(interaction.client, row, image_of(interaction.message))
+    await interaction.response.edit_message(embed=embed, view=view)
 
 
 def as_posted(row: Any) -> Any:

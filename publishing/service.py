@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from engine.config.schema import PublishConfig
 from engine.core.app import UserError
 from engine.core.stores import ClipStore
+from publishing.layouts import Layouts
 from publishing.metadata import Metadata, build_metadata
 from publishing.model import (
     ACTIVE,
@@ -92,6 +93,7 @@ class PublishService:
         self.cfg, self.store, self.clips, self.targets = cfg, store, clips, targets
         self.font, self.clock = font, clock
         self.listeners: list[Listener] = []
+        self.layouts = Layouts(cfg, store, clips)  # get / set / preview, for both fronts
         self._queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
         self._queued: set[tuple[str, int]] = set()
         self._tasks: list[asyncio.Task[None]] = []

@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -224,7 +224,7 @@ class YouTubeTarget:
         url = f"https://youtube.com/shorts/{video_id}" if short else f"https://youtu.be/{video_id}"
         return Published(video_id, url)
 
-    def _fail(self, resp: httpx.Response, what: str) -> Any:
+    def _fail(self, resp: httpx.Response, what: str) -> NoReturn:
         reason, message = _reason(resp)
         if reason in QUOTA_REASONS:
             raise QuotaExceeded(

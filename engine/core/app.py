@@ -108,6 +108,8 @@ class App:
         self.histories: dict[str, StatsHistory] = {}
         self.clock = clock
         self.on_moment_hooks: list[Callable[[int, Moment, int], Awaitable[None]]] = []
+        # After a review action changed a clip (publishing: auto-publish, pre-render on approval).
+        self.on_review_hooks: list[Callable[[Any, str], Awaitable[None]]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -302,6 +304,11 @@ class App:
         fresh = await self.clips.get(clip_id)
         if not changed:
             return ReviewOutcome(fresh, False, f"Someone else reviewed it first ({fresh.status}).")
+        for hook in self.on_review_hooks:
+            try:
+                await hook(fresh, action)
+            except Exception:  # the review itself worked; a hook must not turn it into an error
+                log.exception("clip %s: a review hook failed after %s", clip_id, action)
         return ReviewOutcome(fresh, True, "Done.")
 
     async def pending(
