@@ -125,8 +125,9 @@ async def youtube_auth(
                 params={"part": "snippet", "mine": "true"},
                 headers={"Authorization": f"Bearer {tokens['access_token']}"},
             )
-            items = resp.json().get("items") or []
-            channel = items[0]["snippet"]["title"] if items else "(no channel on this account)"
+            if resp.status_code == 200:
+                items = resp.json().get("items") or []
+                channel = items[0]["snippet"]["title"] if items else "(no channel on this account)"
         except (httpx.HTTPError, ValueError, KeyError):
             pass  # the name is a courtesy; the token is what matters
     await store.save_refresh_token(PROVIDER, tokens["refresh_token"], SCOPE, channel)

@@ -202,7 +202,7 @@ class HealthConfig:
 class YouTubeConfig:
     api_base: str = "https://www.googleapis.com/youtube/v3"
     upload_base: str = "https://www.googleapis.com/upload/youtube/v3"
-    token_url: str = "https://oauth2.googleapis.com/token"
+    token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
     device_code_url: str = "https://oauth2.googleapis.com/device/code"
     privacy: str = "private"
     category_id: str = "20"

@@ -147,6 +147,7 @@ class FakeYouTube:
             if self.scripts.pending_polls > 0:
                 self.scripts.pending_polls -= 1
                 return _json({"error": "authorization_pending"}, 428)
+            self.valid_tokens.add("ya29.device")
             return _json(
                 {
                     "access_token": "ya29.device",
