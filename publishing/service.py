@@ -164,7 +164,13 @@ class PublishService:
         return await self.store.for_clip(clip_id)
 
     async def on_review(self, clip: Any, action: str) -> None:
-        """App hook after a review change: auto-publish or pre-render approved clips."""
+        """App hook after a review change: auto-publish or pre-render approved clips; a deleted
+        clip's vertical renders go with its other files."""
+        if action == "delete" and clip.original_path:
+            original = Path(clip.original_path)
+            for render in original.parent.glob(f"{original.stem}-vertical-*.mp4"):
+                render.unlink(missing_ok=True)
+            return
         if action != "approve" or clip.status != "approved":
             return
         floor = self.cfg.auto_publish_min_score

@@ -161,3 +161,18 @@ async def test_publish_layout_stores_rectangles_and_shows_a_preview(
     assert png.size == (540, 960)
     layout = await h.services.publisher.service.layouts.get(cast.guild.id, "xqc")  # type: ignore[union-attr]
     assert layout.kind == "split" and layout.facecam is not None and layout.facecam.w == 0.25
+
+
+async def test_auto_publish_of_approved_clips_above_the_score(
+    harness: BotHarness, youtube: FakeYouTube, source: Path
+) -> None:
+    h = harness
+    h.config = dataclasses.replace(
+        h.config, publish=dataclasses.replace(h.config.publish, auto_publish_min_score=0.8)
+    )
+    await h.restart()
+    await h.setup_review()
+    clip_id, msg = await approved_card(h, source)  # confidence 0.87 >= 0.8: no click needed
+    await until(lambda: "published" in (field(msg, "YouTube") or ""))
+    (job,) = await h.services.publisher.service.jobs(clip_id)  # type: ignore[union-attr]
+    assert job.requested_by is None and len(youtube.videos) == 1

@@ -5,6 +5,7 @@ probed with PyAV."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,3 +196,28 @@ async def test_only_approved_clips_and_a_connected_channel(tmp_path: Path, sourc
             assert await world.service.jobs(clip_id) == []
         finally:
             await world.close()
+
+
+async def test_review_hook_prerenders_on_approval_and_cleans_up_on_delete(
+    tmp_path: Path, source: Path
+) -> None:
+    async with FakeYouTube() as fake:
+        config = publish_config(fake, render_on_approval=True)
+        world = await open_world(tmp_path / "db.sqlite3", fake, config)
+        try:
+            original = _clip_copy(source, tmp_path / "clips")
+            clip_id = await approved_clip(world.clips, original)
+            await world.service.start()
+            await world.service.on_review(await world.clips.get(clip_id), "approve")
+            renders: list[Path] = []
+            while not renders:  # bounded by the test timeout: a real render runs
+                await asyncio.sleep(0.05)
+                renders = list(original.parent.glob("xqc-1-vertical-*.mp4"))
+            assert probe.probe(renders[0]).height == 1920
+            assert await world.service.jobs(clip_id) == []  # rendered, not published
+            await world.clips.transition(clip_id, None, status="deleted")
+            await world.service.on_review(await world.clips.get(clip_id), "delete")
+            assert list(original.parent.glob("*-vertical-*")) == []
+        finally:
+            await world.close()
+    assert fake.videos == {}
