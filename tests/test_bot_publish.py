@@ -130,6 +130,7 @@ async def test_failure_shows_the_reason_and_retry_publishes(
         "⚠️ failed: YouTube: this channel reached its upload limit (uploadLimitExceeded)"
     )
     youtube.scripts.upload_limit = False
+    await h.restart()  # the Retry button is a DynamicItem: it still works after a restart
     retry = await h.fake.inject_button(msg, f"publish:retry:{clip_id}", cast.reviewer)
     assert (await retry.response()).type == 7
     await until(lambda: "published" in (field(msg, "YouTube") or ""))

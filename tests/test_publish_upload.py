@@ -6,6 +6,7 @@ probed with PyAV."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,3 +222,30 @@ async def test_review_hook_prerenders_on_approval_and_cleans_up_on_delete(
         finally:
             await world.close()
     assert fake.videos == {}
+
+
+async def test_answer_lost_after_the_last_chunk_is_not_a_second_video(
+    tmp_path: Path, source: Path
+) -> None:
+    """The original file (no render); the final 201 never arrives: asking the session finds the
+    finished video instead of uploading it again."""
+    async with FakeYouTube() as fake:
+        fake.scripts.drop_final = True
+        base = publish_config(fake)
+        yt = dataclasses.replace(base.publish.youtube, variant="original")
+        config = dataclasses.replace(base, publish=dataclasses.replace(base.publish, youtube=yt))
+        world = await open_world(tmp_path / "db.sqlite3", fake, config)
+        try:
+            original = _clip_copy(source, tmp_path / "clips")
+            clip_id = await approved_clip(world.clips, original, title="Big <moment>")
+            job_id = (await world.service.enqueue(GUILD, clip_id)).job.id
+            await world.service.run_job(job_id)
+            job = await world.store.get(job_id)
+        finally:
+            await world.close()
+    assert job.state == "published" and job.file_path == str(original)
+    assert len(fake.videos) == 1 and not fake.scripts.drop_final
+    video = fake.videos[job.remote_id]
+    assert job.url == f"https://youtu.be/{job.remote_id}"  # not vertical: not a Short
+    assert video.metadata["snippet"]["title"] == "Big ‹moment›"
+    assert bytes(video.data) == original.read_bytes()

@@ -47,6 +47,7 @@ class Scripts:
     upload_limit: bool = False  # initiate answers 403 uploadLimitExceeded
     revoked: bool = False  # the refresh token answers 400 invalid_grant
     pending_polls: int = 1  # device flow: authorization_pending this many times
+    drop_final: bool = False  # the last chunk completes the video, then the answer is lost
     hold_after_chunks: int | None = None  # the chunk after this many waits for `release`
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -221,7 +222,12 @@ class FakeYouTube:
             body = body[: max(1, len(body) // 2)]
         session.data += body
         self.chunks_accepted += 1
-        return self._state(session)
+        answer = self._state(session)
+        if s.drop_final and session.video_id is not None:
+            s.drop_final = False
+            assert request.transport is not None
+            request.transport.close()  # the video exists; the client never hears so
+        return answer
 
     def _state(self, session: Session) -> web.Response:
         if len(session.data) < session.size:
