@@ -4,6 +4,8 @@ the small pure rules of publishing (rectangles, Shorts, quota day, progress thro
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,7 +19,7 @@ from publishing.fonts import FontMissing, find_font, matplotlib_font
 from publishing.metadata import build_metadata
 from publishing.model import Layout, LayoutError, ProgressThrottle, Rect, next_quota_reset
 from publishing.render import render_vertical, vertical_path
-from tests.publish_support import make_source
+from tests.publish_support import ROOT, make_source
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +134,14 @@ def test_font_found_or_a_clear_error(tmp_path: Path) -> None:
     assert bundled is not None and find_font("") == bundled
     with pytest.raises(FontMissing, match=r"publish\.title_font"):
         find_font(str(tmp_path / "nope.ttf"))
+
+
+def test_vertical_benchmark_runs_small() -> None:
+    """bench/vertical.py keeps working (its figures are printed, never asserted)."""
+    proc = subprocess.run(
+        [sys.executable, "bench/vertical.py", "--seconds", "1", "--fps", "30", "--preset",
+         "ultrafast"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    for label in ("vertical render (publishing):", "bare ffmpeg crop+scale:", "ratio ours/bare:"):
+        assert label in proc.stdout
