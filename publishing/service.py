@@ -98,6 +98,7 @@ class PublishService:
         self._queued: set[tuple[str, int]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
+        self._running: set[int] = set()  # one run per job, even with several workers
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -220,6 +221,16 @@ class PublishService:
     # -- one job -------------------------------------------------------------------------------
 
     async def run_job(self, job_id: int) -> None:
+        """Run one job to its next resting state (published, failed, or waiting for quota)."""
+        if job_id in self._running:  # woken twice (timer + retry): the run in flight has it
+            return
+        self._running.add(job_id)
+        try:
+            await self._run_once(job_id)
+        finally:
+            self._running.discard(job_id)
+
+    async def _run_once(self, job_id: int) -> None:
         job = await self.store.get(job_id)
         if job is None or job.state not in ACTIVE:
             return

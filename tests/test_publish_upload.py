@@ -239,11 +239,13 @@ async def test_answer_lost_after_the_last_chunk_is_not_a_second_video(
             original = _clip_copy(source, tmp_path / "clips")
             clip_id = await approved_clip(world.clips, original, title="Big <moment>")
             job_id = (await world.service.enqueue(GUILD, clip_id)).job.id
-            await world.service.run_job(job_id)
+            # Woken twice at once (two workers, the timer and a retry): one run, one upload.
+            await asyncio.gather(world.service.run_job(job_id), world.service.run_job(job_id))
             job = await world.store.get(job_id)
         finally:
             await world.close()
     assert job.state == "published" and job.file_path == str(original)
+    assert len(fake.sessions) == 1
     assert len(fake.videos) == 1 and not fake.scripts.drop_final
     video = fake.videos[job.remote_id]
     assert job.url == f"https://youtu.be/{job.remote_id}"  # not vertical: not a Short
