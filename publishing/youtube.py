@@ -150,13 +150,14 @@ class YouTubeTarget:
         except httpx.TransportError as exc:
             raise _Transient(type(exc).__name__) from exc
         if resp.status_code == 401:
+            self.tokens.invalidate()
             self._unauthorized += 1
             if self._unauthorized >= 2:  # a freshly refreshed token refused too
+                self._unauthorized = 0  # a later Retry starts with a fresh token and count
                 raise AuthError(
                     "YouTube rejected the bot's credentials (401 twice, invalid credentials): "
                     "run `python bot.py --youtube-auth` again"
                 )
-            self.tokens.invalidate()
             raise _Transient("401, access token refreshed")
         self._unauthorized = 0
         if resp.status_code >= 500:

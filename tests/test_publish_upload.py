@@ -152,6 +152,8 @@ async def test_quota_waits_until_midnight_pacific_then_publishes(
     [
         ("upload_limit", "reached its upload limit (uploadLimitExceeded)"),
         ("revoked", "revoked the bot's access (invalid_grant)"),
+        ("invalid_client", "rejected YOUTUBE_CLIENT_ID/YOUTUBE_CLIENT_SECRET (invalid_client)"),
+        ("expire_token", "rejected the bot's credentials (401 twice, invalid credentials)"),
     ],
 )
 async def test_errors_an_operator_must_act_on_fail_the_job_with_one_line(
@@ -159,7 +161,7 @@ async def test_errors_an_operator_must_act_on_fail_the_job_with_one_line(
 ) -> None:
     caplog.set_level(logging.INFO)
     async with FakeYouTube() as fake:
-        setattr(fake.scripts, script, True)
+        setattr(fake.scripts, script, 2 if script == "expire_token" else True)
         world = await open_world(tmp_path / "db.sqlite3", fake, publish_config(fake))
         try:
             clip_id = await approved_clip(world.clips, _clip_copy(source, tmp_path / "clips"))
@@ -169,7 +171,7 @@ async def test_errors_an_operator_must_act_on_fail_the_job_with_one_line(
             assert job.state == "failed" and expected in job.error and "\n" not in job.error
             errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
             assert len(errors) == 1 and expected in errors[0]
-            setattr(fake.scripts, script, False)
+            setattr(fake.scripts, script, 0 if script == "expire_token" else False)
             retried = await world.service.retry(GUILD, clip_id)
             assert retried.created and retried.job.state == "queued"
             await world.service.run_job(job_id)

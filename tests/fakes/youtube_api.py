@@ -46,6 +46,7 @@ class Scripts:
     quota: bool = False  # initiate and chunks answer 403 quotaExceeded
     upload_limit: bool = False  # initiate answers 403 uploadLimitExceeded
     revoked: bool = False  # the refresh token answers 400 invalid_grant
+    invalid_client: bool = False  # the token endpoint refuses the client id/secret (401)
     pending_polls: int = 1  # device flow: authorization_pending this many times
     drop_final: bool = False  # the last chunk completes the video, then the answer is lost
     hold_after_chunks: int | None = None  # the chunk after this many waits for `release`
@@ -134,7 +135,8 @@ class FakeYouTube:
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
-        if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
+        creds = (form.get("client_id"), form.get("client_secret"))
+        if self.scripts.invalid_client or creds != (CLIENT_ID, CLIENT_SECRET):
             return _json({"error": "invalid_client"}, 401)
         grant = form.get("grant_type")
         if grant == "refresh_token":
