@@ -145,3 +145,24 @@ def test_vertical_benchmark_runs_small() -> None:
     )  # fmt: skip
     for label in ("vertical render (publishing):", "bare ffmpeg crop+scale:", "ratio ours/bare:"):
         assert label in proc.stdout
+
+
+def test_card_lines_for_every_state() -> None:
+    from cogs.publish_card import card_line
+
+    def job(state: str, **kw: object) -> SimpleNamespace:
+        base = dict(state=state, variant="vertical", progress=0.0, url=None, error=None,
+                    not_before=None)  # fmt: skip
+        return SimpleNamespace(**{**base, **kw})
+
+    wait = "YouTube's daily upload quota is used up; waiting until it resets at midnight Pacific"
+    assert card_line(job("queued")) == "⏳ queued"
+    assert card_line(job("queued", error=wait, not_before=1_800_000_000.5)) == (
+        f"⏳ {wait} (<t:1800000000:t>, <t:1800000000:R>)"
+    )
+    assert card_line(job("rendering")) == "🎬 rendering the 9:16 version"
+    assert card_line(job("uploading", progress=39.6)) == "⬆️ uploading 40%"
+    assert (
+        card_line(job("published", url="https://youtu.be/x")) == "✅ published: https://youtu.be/x"
+    )
+    assert card_line(job("failed", error="boom")) == "⚠️ failed: boom"
