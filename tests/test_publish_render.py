@@ -19,6 +19,7 @@ from publishing.fonts import FontMissing, find_font, matplotlib_font
 from publishing.metadata import build_metadata
 from publishing.model import Layout, LayoutError, ProgressThrottle, Rect, next_quota_reset
 from publishing.render import render_vertical, vertical_path
+from publishing.vertical import frame_command
 from tests.publish_support import ROOT, make_source
 
 
@@ -166,3 +167,21 @@ def test_card_lines_for_every_state() -> None:
         card_line(job("published", url="https://youtu.be/x")) == "✅ published: https://youtu.be/x"
     )
     assert card_line(job("failed", error="boom")) == "⚠️ failed: boom"
+
+
+async def test_renders_run_at_a_lower_cpu_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 9:16 render yields the cores to the cuts of new clips: ffmpeg runs under `nice`."""
+    from engine.media import ffmpeg_job
+
+    seen: list[list[str]] = []
+
+    async def capture(argv: list[str], limit_s: float) -> tuple[int, list[str]]:
+        seen.append(list(argv))
+        return 0, []
+
+    monkeypatch.setattr(ffmpeg_job, "run_to_end", capture)
+    cmd = frame_command(Path("in.mp4"), Path("out.png"), Layout("fit"), 1920, 1080, 1.0)
+    await ffmpeg_job.run_ffmpeg(cmd, "ffmpeg", 10, "test", nice=10)
+    await ffmpeg_job.run_ffmpeg(cmd, "ffmpeg", 10, "test")
+    assert seen[0][0].endswith("nice") and seen[0][1:4] == ["-n", "10", "ffmpeg"]
+    assert seen[1][0] == "ffmpeg"  # the clipper's cuts keep their normal priority
