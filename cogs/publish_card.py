@@ -29,7 +29,10 @@ def card_line(job: Any) -> str:
     if job.state == "queued":
         return "⏳ queued"
     if job.state == "rendering":
-        return "🎬 rendering the 9:16 version" if job.variant == "vertical" else "🎬 preparing"
+        if job.variant != "vertical":
+            return "🎬 preparing"
+        done = f" {job.progress:.0f}%" if job.progress else ""
+        return f"🎬 rendering the 9:16 version{done}"
     if job.state == "uploading":
         return f"⬆️ uploading {job.progress:.0f}%"
     if job.state == "published":

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import os
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +82,10 @@ async def render_vertical(
     *,
     title: str | None = None,
     font: Path | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Rendered:
-    """The 1080x1920 version of `original`, rendered once and reused (cached by layout)."""
+    """The 1080x1920 version of `original`, rendered once and reused (cached by layout).
+    `progress` gets the fraction done (0-1) as ffmpeg reports it."""
     burn = title if (cfg.burn_title and title) else None
     dest = vertical_path(original, layout, burn)
     src = await asyncio.to_thread(_source, original)
@@ -115,7 +118,14 @@ async def render_vertical(
         )
         try:
             await run_ffmpeg(
-                cmd, ffmpeg_exe(), cfg.ffmpeg_timeout_s, "vertical render", nice=cfg.render_nice
+                cmd,
+                ffmpeg_exe(),
+                cfg.ffmpeg_timeout_s,
+                "vertical render",
+                nice=cfg.render_nice,
+                progress=(lambda s: progress(min(1.0, s / duration)))
+                if progress and duration > 0
+                else None,
             )
             await asyncio.to_thread(check_output, part, duration)
             publish(part, dest)

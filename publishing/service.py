@@ -265,12 +265,17 @@ class PublishService:
             await self._set(
                 job.id, ACTIVE, state="rendering", progress=0, error=None, not_before=None
             )
-            new_path, duration = await self._file(clip, job.variant)
+            new_path, duration = await self._rendered(job, clip)
             if path is not None and new_path != path:
                 session = None  # other bytes: the old (unfinished) session cannot take them
             path = new_path
             await self._set(
-                job.id, ("rendering",), state="uploading", file_path=str(path), session_uri=session
+                job.id,
+                ("rendering",),
+                state="uploading",
+                file_path=str(path),
+                session_uri=session,
+                progress=0,
             )
         else:
             duration = clip.clip_end - clip.clip_start
@@ -300,7 +305,30 @@ class PublishService:
         )
         log.info("clip %s published to %s: %s", job.clip_id, job.target, published.url)
 
-    async def _file(self, clip: Any, variant: str) -> tuple[Path, float]:
+    async def _rendered(self, job: Any, clip: Any) -> tuple[Path, float]:
+        """The job's file, rendering it if needed; render progress reaches the card (throttled)."""
+        throttle = ProgressThrottle(self.cfg.progress_every_pct, self.cfg.progress_every_s)
+        updates: set[asyncio.Task[None]] = set()
+
+        async def store(pct: float) -> None:
+            if await self.store.transition(job.id, ("rendering",), progress=pct):
+                await self._announce(await self.store.get(job.id))
+
+        def rendered(fraction: float) -> None:  # called from ffmpeg's progress lines
+            pct = round(min(99.0, 100.0 * fraction), 1)
+            if throttle.due(pct, self.clock()):
+                task = asyncio.get_running_loop().create_task(store(pct))
+                updates.add(task)
+                task.add_done_callback(updates.discard)
+
+        try:
+            return await self._file(clip, job.variant, rendered)
+        finally:
+            await asyncio.gather(*updates, return_exceptions=True)
+
+    async def _file(
+        self, clip: Any, variant: str, progress: Callable[[float], None] | None = None
+    ) -> tuple[Path, float]:
         original = Path(clip.original_path)
         if not has_bytes(original):
             raise PublishError(f"the clip's video {original.name} is gone from the disk")
@@ -308,7 +336,7 @@ class PublishService:
             return original, clip.clip_end - clip.clip_start
         layout = layout_of(await self.store.layout(clip.guild_id, clip.streamer), self.cfg.layout)
         rendered = await render_vertical(
-            original, layout, self.cfg, title=clip.title, font=self.font
+            original, layout, self.cfg, title=clip.title, font=self.font, progress=progress
         )
         return rendered.path, rendered.duration
 

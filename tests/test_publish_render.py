@@ -42,7 +42,9 @@ async def test_every_layout_renders_1080x1920_h264_aac_faststart(
     original = tmp_path / "xqc-7.mp4"
     original.write_bytes(wide.read_bytes())
     cfg = dataclasses.replace(config.publish, preset="ultrafast")
-    first = await render_vertical(original, LAYOUTS[name], cfg)
+    done: list[float] = []
+    first = await render_vertical(original, LAYOUTS[name], cfg, progress=done.append)
+    assert done and done == sorted(done) and done[-1] == pytest.approx(1.0, abs=0.05)
     assert not first.cached and first.path == vertical_path(original, LAYOUTS[name], None)
     info = probe.probe(first.path)
     assert (info.width, info.height) == (1080, 1920)
@@ -162,6 +164,7 @@ def test_card_lines_for_every_state() -> None:
         f"⏳ {wait} (<t:1800000000:t>, <t:1800000000:R>)"
     )
     assert card_line(job("rendering")) == "🎬 rendering the 9:16 version"
+    assert card_line(job("rendering", progress=52.4)) == "🎬 rendering the 9:16 version 52%"
     assert card_line(job("uploading", progress=39.6)) == "⬆️ uploading 40%"
     assert (
         card_line(job("published", url="https://youtu.be/x")) == "✅ published: https://youtu.be/x"
@@ -175,7 +178,7 @@ async def test_renders_run_at_a_lower_cpu_priority(monkeypatch: pytest.MonkeyPat
 
     seen: list[list[str]] = []
 
-    async def capture(argv: list[str], limit_s: float) -> tuple[int, list[str]]:
+    async def capture(argv: list[str], limit_s: float, **_kw: object) -> tuple[int, list[str]]:
         seen.append(list(argv))
         return 0, []
 

@@ -82,6 +82,7 @@ async def test_vertical_upload_survives_partial_progress_a_drop_and_token_expiry
     states = [s for s, _ in world.announced]
     assert states[0] == "queued" and states[-1] == "published"
     assert {"rendering", "uploading"} <= set(states)
+    assert any(s == "rendering" and p > 0 for s, p in world.announced)  # ffmpeg's progress
     progress = [p for s, p in world.announced if s == "uploading"]
     assert progress == sorted(progress) and len(progress) <= 12  # throttled, never backwards
 
