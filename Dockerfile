@@ -43,6 +43,7 @@ COPY bot.py config.yaml ./
 COPY engine ./engine
 COPY storage ./storage
 COPY cogs ./cogs
+COPY publishing ./publishing
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
     && pip install --no-deps . \

@@ -38,9 +38,11 @@ from engine.core.private import private_dir, restrict_umask
 from engine.core.watch_hub import SessionTracker, WatchHub
 from engine.detection.detector import Detector
 from engine.kick.api import KickApi
+from publishing.wiring import Publisher, build_publisher, check_config, font_check, youtube_auth
 from storage.clips import ClipRepo
 from storage.db import Database
 from storage.profiles import ProfileRepo
+from storage.publish import PublishRepo
 from storage.sessions import SessionRepo
 from storage.settings import SettingsRepo
 from storage.watches import ChannelCacheRepo, WatchRepo
@@ -57,6 +59,7 @@ COGS = (
     "cogs.review",
     "cogs.maintenance",
     "cogs.health",
+    "cogs.publish",
 )
 
 
@@ -85,6 +88,7 @@ class Services:
     history: StatsHistory
     app: App
     extra: dict[str, Any] = field(default_factory=dict)
+    publisher: Publisher | None = None  # publishing/: the service both fronts call
 
     async def close(self) -> None:
         await self.stop_work()
@@ -92,6 +96,8 @@ class Services:
 
     async def stop_work(self) -> None:
         """Feeds, recorders, moments in flight, clip jobs: what can take seconds."""
+        if self.publisher is not None:  # uploads in flight keep their session for the next start
+            await self.publisher.service.stop()
         await self.app.stop()
 
     async def close_io(self) -> None:
@@ -99,6 +105,8 @@ class Services:
         the process alive)."""
         try:
             await self.kick.aclose()
+            if self.publisher is not None:
+                await self.publisher.http.aclose()
         finally:
             await self.db.close()
 
@@ -109,6 +117,7 @@ async def build_services(
     kick_client_id: str | None = None,
     kick_client_secret: str | None = None,
     feed_kwargs: dict[str, Any] | None = None,
+    publish_env: dict[str, str] | None = None,
 ) -> Services:
     """Open storage and wire the engine; nothing touches Discord or starts a feed yet."""
     st = config.storage
@@ -172,6 +181,9 @@ async def build_services(
     )
     app_ref.append(app)
     services = Services(config, db, kick, settings, watches, clips, hub, pipeline, history, app)
+    publisher = build_publisher(config, PublishRepo(db), clips, publish_env or os.environ)
+    app.on_review_hooks.append(publisher.service.on_review)
+    services.publisher = publisher
     return services
 
 
@@ -209,6 +221,8 @@ class ClipBot(commands.Bot):
         for ext in COGS:
             await self.load_extension(ext)
         await self.app.start()
+        if self.services.publisher is not None:  # unfinished publish jobs resume
+            await self.services.publisher.service.start()
         guilds = self.config.discord.sync_guilds
         if guilds:
             for gid in guilds:
@@ -349,6 +363,19 @@ async def run(config: Config, token: str) -> int:
     return 0
 
 
+async def run_youtube_auth(config: Config) -> int:
+    """`--youtube-auth`: Google's device flow; the refresh token lands in the database."""
+    try:
+        db = await Database.open(config.storage.database)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"bot.py: cannot open the database {config.storage.database}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return await youtube_auth(config, PublishRepo(db), os.environ)
+    finally:
+        await db.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     # Before anything is created: the database, logs, clips and the files ffmpeg and
     # streamlink write (they inherit the umask) are owner-only (engine.core.private).
@@ -366,9 +393,15 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument(
         "--health", action="store_true", help="exit 0 if the running bot's heartbeat is healthy"
     )
+    mode.add_argument(
+        "--youtube-auth",
+        action="store_true",
+        help="connect a YouTube channel once (device flow); the refresh token goes to the database",
+    )
     args = ap.parse_args(argv)
     try:
         config = load_config(args.config, os.environ)
+        check_config(config)
     except ConfigError as exc:
         if args.check:  # same shape as every other check, so the report reads the same
             print(f"FAIL  config: {exc} (hint: fix {args.config} or the variable it names)")
@@ -377,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.health:  # needs no token and writes nothing: it only reads the heartbeat
         return health_report(config)
+    if args.youtube_auth:  # needs no Discord token: only the YouTube client and the database
+        return asyncio.run(run_youtube_auth(config))
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token and not args.check:  # refuse before touching the disk (no log file yet)
         print(
@@ -384,12 +419,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    secrets = [s for s in (token, os.environ.get("KICK_CLIENT_SECRET", "")) if s]
+    secrets = [
+        s
+        for s in (
+            token,
+            os.environ.get("KICK_CLIENT_SECRET", ""),
+            os.environ.get("YOUTUBE_CLIENT_SECRET", ""),
+        )
+        if s
+    ]
     configure_logging(config.logging, secrets)
     if args.check:
         from engine.core.checks import run_checks
 
-        return asyncio.run(run_checks(config, token))
+        return asyncio.run(run_checks(config, token, extra=[font_check(config)]))
     return asyncio.run(run(config, token))
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from cogs import checks, embeds, errors, safe_send
+from cogs import checks, embeds, errors, publish_card, safe_send
 from cogs.checks import NOT_REVIEWER, app_of, may_review
 from engine.core.stores import StoreBusy
 
@@ -122,11 +122,20 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             await errors.report(interaction, exc)
 
 
-def build_view(row: Any) -> discord.ui.View:
+def build_view(row: Any, jobs: Any = ()) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action, label, style, disabled in button_specs(row):
         view.add_item(ClipButton(action, row.id, label=label, style=style, disabled=disabled))
+    for item in publish_card.items(row, jobs):  # Publish / Retry / the video's link
+        view.add_item(item)
     return view
+
+
+async def render(client: discord.Client, row: Any, image_url: str | None) -> tuple[Any, Any]:
+    """The card's embed and buttons from the row and its publish jobs."""
+    jobs = await publish_card.jobs_of(client, row.id)
+    embed = publish_card.decorate(embeds.clip_embed(row, image_url=image_url), jobs)
+    return embed, build_view(row, jobs)
 
 
 def image_of(message: discord.Message | None) -> str | None:
@@ -165,8 +174,8 @@ async def refresh_message(client: discord.Client, row: Any) -> str:
         return "gone"
     try:
         message = await channel.fetch_message(row.message_id)
-        embed = embeds.clip_embed(row, image_url=image_of(message))
-        await message.edit(embed=embed, view=build_view(row))
+        embed, view = await render(client, row, image_of(message))
+        await message.edit(embed=embed, view=view)
     except (discord.NotFound, discord.Forbidden):
         return "gone"
     except discord.HTTPException as exc:
@@ -223,11 +232,11 @@ async def open_rename(interaction: discord.Interaction, clip_id: int) -> None:
 
 async def update_message(interaction: discord.Interaction, row: Any) -> None:
     """Re-render the clicked message: in the response, or by editing it after a defer."""
-    embed = embeds.clip_embed(row, image_url=image_of(interaction.message))
+    embed, view = await render(interaction.client, row, image_of(interaction.message))
     if interaction.response.is_done():
-        await interaction.edit_original_response(embed=embed, view=build_view(row))
+        await interaction.edit_original_response(embed=embed, view=view)
     else:
-        await interaction.response.edit_message(embed=embed, view=build_view(row))
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 def as_posted(row: Any) -> Any:

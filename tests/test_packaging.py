@@ -63,7 +63,12 @@ def environment_names() -> set[str]:
     """Every variable the shipped code reads with os.environ.get (or environ.get on the
     mapping a function is given, as engine.config does)."""
     names: set[str] = set()
-    for path in [ROOT / "bot.py", *(ROOT / "engine").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]:
+    for path in [
+        ROOT / "bot.py",
+        *(ROOT / "engine").rglob("*.py"),
+        *(ROOT / "cogs").rglob("*.py"),
+        *(ROOT / "publishing").rglob("*.py"),
+    ]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

@@ -224,6 +224,44 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class YouTubeConfig:
+    api_base: str = "https://www.googleapis.com/youtube/v3"
+    upload_base: str = "https://www.googleapis.com/upload/youtube/v3"
+    token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
+    device_code_url: str = "https://oauth2.googleapis.com/device/code"
+    privacy: str = "private"
+    category_id: str = "20"
+    title_template: str = "{title}"
+    description_template: str = (
+        "{title}\n\nClipped live from {streamer} on Kick: {channel_url}\nMoment: {trigger}"
+    )
+    tags: tuple[str, ...] = ("kick", "clips", "{streamer}")
+    variant: str = "vertical"
+    chunk_mb: float = 8.0
+    request_timeout_s: float = 60.0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class PublishConfig:
+    workers: int = 1
+    render_nice: int = 10
+    render_on_approval: bool = False
+    auto_publish_min_score: float | None = None
+    layout: str = "center"
+    preset: str = "veryfast"
+    crf: int = 21
+    ffmpeg_timeout_s: float = 900.0
+    burn_title: bool = False
+    title_font: str = ""
+    title_font_size: int = 64
+    title_position: str = "top"
+    progress_every_pct: float = 10.0
+    progress_every_s: float = 5.0
+    youtube: YouTubeConfig = field(default_factory=YouTubeConfig)
+
+
+@dataclass(frozen=True)
 class Config:
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     kick: KickConfig = field(default_factory=KickConfig)
@@ -235,3 +273,4 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,13 @@ from engine.core.daily import day_of
 from engine.core.detector_states import DetectorStates
 from engine.core.history import Series, StatsHistory
 from engine.core.pipeline import ClipPipeline
+from engine.core.results import (
+    ReviewOutcome,
+    StreamerStats,
+    ThresholdView,
+    UserError,
+    WatchResult,
+)
 from engine.core.stores import ClipStoreFull, ProfileStore, SettingsStore, WatchStore
 from engine.core.watch_hub import WatchHub
 from engine.detection.detector import Snapshot
@@ -40,49 +46,6 @@ REVIEW_ACTIONS = ("approve", "reject", "favorite", "delete")
 REVIEWABLE = ("posted", "approved", "rejected")
 BULK_LIMIT = 500  # clips one /review approve_all|reject_all touches
 MAX_ROW_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY range
-
-
-class UserError(Exception):
-    """A refusal with a message meant for the operator, shown as is (ephemerally)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WatchResult:
-    streamer: str
-    already: bool
-    live: bool
-    viewers: int
-    title: str | None
-    shared: bool  # another guild already watched it: the feed was running
-    live_known: bool = True  # False: Kick blocked the lookup, the stored ids were used
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdView:
-    name: str
-    value: float
-    default: float
-    overridden: bool
-    lo: float
-    hi: float
-    help: str
-
-
-@dataclass(slots=True)
-class StreamerStats:
-    streamer: str
-    live: bool
-    viewers: int | None
-    snapshot: Snapshot
-    clip_counts: dict[str, int] = field(default_factory=dict)
-    recent: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewOutcome:
-    clip: Any
-    changed: bool
-    message: str
 
 
 class App:
@@ -112,6 +75,8 @@ class App:
         self.histories: dict[str, StatsHistory] = {}
         self.clock = clock
         self.on_moment_hooks: list[Callable[[int, Moment, int], Awaitable[None]]] = []
+        # After a review action changed a clip (publishing: auto-publish, pre-render on approval).
+        self.on_review_hooks: list[Callable[[Any, str], Awaitable[None]]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -321,6 +286,11 @@ class App:
             return ReviewOutcome(fresh, False, f"Someone else reviewed it first ({fresh.status}).")
         if action in ("approve", "reject"):
             await self._learn(guild_id, clip, action == "approve")
+        for hook in self.on_review_hooks:
+            try:
+                await hook(fresh, action)
+            except Exception:  # the review itself worked; a hook must not turn it into an error
+                log.exception("clip %s: a review hook failed after %s", clip_id, action)
         return ReviewOutcome(fresh, True, "Done.")
 
     async def _learn(self, guild_id: int, clip: Any, approved: bool) -> None:

@@ -142,9 +142,10 @@ async def collect(config: Config, token: str, *, kick: bool = True) -> list[Chec
     return checks
 
 
-async def run_checks(config: Config, token: str) -> int:
+async def run_checks(config: Config, token: str, extra: list[Check] | None = None) -> int:
+    """Print every check; `extra` are the fronts' own (publishing's title font)."""
     offline = os.environ.get("CLIPBOT_CHECK_OFFLINE", "") not in ("", "0")
-    checks = await collect(config, token, kick=not offline)
+    checks = await collect(config, token, kick=not offline) + list(extra or [])
     for c in checks:
         print(c.line(), file=sys.stdout)
     failed = [c for c in checks if c.hard and not c.ok]

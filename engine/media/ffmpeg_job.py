@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ class ClipError(RuntimeError):
 
 
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_PROGRESS_LINE = re.compile(r"^[a-z0-9_]+=\S*$")  # `-progress` output: key=value, no spaces
 
 
 def io_failure(what: str, exc: BaseException) -> ClipError:
@@ -81,12 +84,35 @@ def publish(part: Path, dest: Path) -> None:
         raise io_failure(f"cannot publish {dest.name}", exc) from exc
 
 
-async def run_ffmpeg(stream: Any, ffmpeg: str, timeout_s: float, what: str) -> None:
-    """Run one compiled ffmpeg-python command (argv, no shell); raise ClipError on failure."""
+async def run_ffmpeg(
+    stream: Any,
+    ffmpeg: str,
+    timeout_s: float,
+    what: str,
+    *,
+    nice: int = 0,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Run one compiled ffmpeg-python command (argv, no shell); raise ClipError on failure.
+
+    ``nice`` > 0 runs it at a lower CPU priority (background renders must not slow the cuts
+    of new clips); ``nice`` execs ffmpeg, so stopping the process still reaches ffmpeg.
+    ``progress`` is called with the seconds of output written so far (ffmpeg's `-progress`).
+    """
     argv = stream.compile(cmd=ffmpeg)
-    argv[1:1] = GLOBAL_ARGS
+    argv[1:1] = GLOBAL_ARGS + (["-progress", "pipe:2"] if progress else [])
+    if nice > 0 and (nice_bin := shutil.which("nice")):
+        argv = [nice_bin, "-n", str(min(nice, 19)), *argv]
+
+    def on_line(line: str) -> bool:
+        if not _PROGRESS_LINE.match(line):
+            return False
+        if progress is not None and line.startswith("out_time_us=") and line[12:].isdigit():
+            progress(int(line[12:]) / 1e6)
+        return True
+
     try:
-        code, tail = await run_to_end(argv, timeout_s)
+        code, tail = await run_to_end(argv, timeout_s, on_line=on_line if progress else None)
     except OSError as exc:
         raise ClipError(f"{what}: cannot run ffmpeg ({ffmpeg}): {exc}") from exc
     text = "\n".join(tail)

@@ -29,7 +29,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -143,17 +143,20 @@ async def run_to_end(
     limit_s: float,
     *,
     tail_lines: int = 15,
+    on_line: Callable[[str], bool] | None = None,
 ) -> tuple[int | None, list[str]]:
     """Run a short-lived command (an ffmpeg cut) to completion: (exit code or None if it ran
     past ``limit_s`` and was stopped, the last ``tail_lines`` of its stderr). Reaped even when
-    the caller is cancelled. Raises OSError when it cannot start."""
+    the caller is cancelled. Raises OSError when it cannot start. ``on_line`` sees each stderr
+    line first; a line it returns True for (e.g. ffmpeg's progress) stays out of the tail."""
     proc = await start_process(argv, stderr=asyncio.subprocess.PIPE)
     tail: deque[str] = deque(maxlen=tail_lines)
 
     async def drain() -> None:
         assert proc.stderr is not None
         async for raw in read_lines(proc.stderr):
-            if line := raw.decode("utf-8", "replace").rstrip():
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line and (on_line is None or not on_line(line)):
                 tail.append(line)
 
     reader = asyncio.create_task(drain())
