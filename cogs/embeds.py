@@ -99,6 +99,9 @@ def clip_embed(row: Any, *, image_url: str | None = None) -> discord.Embed:
         name="Chat",
         value=f"{_number(velocity, '{:g}')} msg/s (normal {_number(baseline, '{:g}')} msg/s)",
     )
+    why = breakdown(details)
+    if why:
+        embed.add_field(name="Why", value=why, inline=False)
     embed.add_field(name="When", value=f"{ts(row.t)} ({ts(row.t, 'R')})")
     embed.add_field(name="Status", value=status_line(row), inline=False)
     if row.note:
@@ -107,6 +110,34 @@ def clip_embed(row: Any, *, image_url: str | None = None) -> discord.Embed:
         embed.set_image(url=image_url)
     embed.set_footer(text=f"clip #{row.id} · {row.clip_end - row.clip_start:.0f} s")
     return embed
+
+
+def breakdown(details: Mapping[str, Any]) -> str:
+    """Why the moment stood out, for this channel: '3.8x this channel's normal, 62 chatters,
+    41% reacting, about 1 in 3 live hours this strong'."""
+    parts = []
+    chat = (details.get("by_trigger") or {}).get("chat_velocity") or {}
+    ratio = chat.get("ratio")
+    if isinstance(ratio, int | float):
+        parts.append(f"{ratio:.1f}x this channel's normal")
+    chatters, reacting = details.get("chatters"), details.get("reacting")
+    if isinstance(chatters, int) and chatters:
+        parts.append(f"{chatters} chatters")
+        if isinstance(reacting, int):
+            parts.append(f"{min(100, round(100 * reacting / chatters))}% reacting")
+    rates: list[float] = [
+        float(v["per_hour"])
+        for v in (details.get("by_trigger") or {}).values()
+        if isinstance(v, Mapping) and isinstance(v.get("per_hour"), int | float)
+    ]
+    rarest = min(rates, default=0.0)
+    if rarest > 0:
+        parts.append(
+            f"about 1 in {1 / rarest:.1f} live hours this strong"
+            if rarest <= 1
+            else f"{rarest:.1f} per live hour this strong"
+        )
+    return ", ".join(parts)
 
 
 def thresholds_embed(streamer: str, views: Iterable[Any], learnt: Any = None) -> discord.Embed:

@@ -182,3 +182,17 @@ def test_fixed_bars_remain_available(shipped: Config) -> None:
     d = Detector("s", seed)
     assert d.velocity.burst is None and d.snapshot(T0).bars == {}
     assert d.to_state()["profile"] == {}
+
+
+def test_the_review_card_says_why_for_this_channel(shipped: Config) -> None:
+    """'3.8x this channel's normal, 62 chatters, 41% reacting, about 1 in N live hours'."""
+    from cogs.embeds import breakdown
+
+    bursts = [T0 + 1500]
+    clips = run(Detector("s", shipped), chat(2.0, 0.5, bursts, seed=9))
+    (clip,) = [c for c in clips.values() if c.clip_start <= bursts[0] + 20 <= c.clip_end + 20]
+    d = clip.details
+    assert d["chatters"] > 10 and 0 < d["reacting"] <= d["chatters"]
+    why = breakdown(d)
+    assert "x this channel's normal" in why and f"{d['chatters']} chatters" in why
+    assert "% reacting" in why and "live hour" in why

@@ -24,6 +24,8 @@ def moment_details(
         "excitement": d.excitement.score(now),
         "top_emote": dict(zip(("emote", "count"), d.emote_flood.top(now), strict=True)),
         "samples": [{"t": t, "user": u, "text": x} for t, u, x in d.samples],
+        "chatters": d.velocity.chatters(now),
+        "reacting": d.emote_flood.reacting(now, d.config.triggers.chat_velocity.window_s),
         "by_trigger": {name: d.fire_details.get(name, {}) for name in sorted(triggers)},
     }
     if updated_at is not None:

@@ -96,6 +96,13 @@ class EmoteFlood:
                 best, n = name, len(w)
         return best, n
 
+    def reacting(self, now: float, span: float) -> int:
+        """Distinct chatters who used any emote or reaction in the last `span` s (review card)."""
+        users: set[object] = set()
+        for w in self._windows.values():
+            users |= w.members(now - span)
+        return len(users)
+
     def sweep(self, now: float) -> None:
         """Drop empty windows and re-arm emotes that fell below the bar."""
         self._next_sweep = now + _SWEEP_EVERY_S

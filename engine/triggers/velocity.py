@@ -173,6 +173,11 @@ class ChatVelocity:
             return seed
         return min(self.burst.bar_value() / self.cfg.window_s, seed)
 
+    def chatters(self, now: float) -> int:
+        """Distinct chatters counted in the window now (for the review card)."""
+        self._users.expire(now)
+        return self._users.keys()
+
     def velocity(self, now: float) -> float:
         self._users.expire(now)
         return len(self._users) / self.cfg.window_s

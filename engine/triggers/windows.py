@@ -61,6 +61,14 @@ class CappedWindow:
         q.append((t, key))
         return len(q)
 
+    def keys(self) -> int:
+        """How many distinct keys are in the window."""
+        return len(self._counts)
+
+    def members(self, since: float) -> set[Hashable]:
+        """The keys of events later than `since` (a sub-window, for reports)."""
+        return {key for t, key in self._q if t > since}
+
     def __len__(self) -> int:
         return len(self._q)
 
