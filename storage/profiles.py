@@ -2,7 +2,7 @@
 
 One row per streamer, not per watch: the chat is the same whichever guild watches it, so a guild
 that starts watching a known streamer starts warm. The profile is plain JSON from
-Detector.profile(); storage does not interpret it.
+engine.detection.state.profile(); storage does not interpret it.
 """
 
 from __future__ import annotations

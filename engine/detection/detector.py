@@ -110,6 +110,7 @@ class Detector:
         self._last_t = 0.0
         self.bad_events = 0
         self.clock_resets = 0
+        self._next_second = 0.0
         self._configure(cfg)
         if overrides:
             self.set_overrides(overrides)
@@ -147,6 +148,7 @@ class Detector:
         self._excitement_on = tc.excitement.enabled
         self._keyword_on = tc.keyword.enabled
         self._emote_on = tc.emote_flood.enabled
+        self._next_second = 0.0  # re-checked at the next event (adaptive bars may be on now)
 
     def set_overrides(self, overrides: Mapping[str, float]) -> None:
         """Replace this watch's threshold overrides; takes effect on the next event.
@@ -204,6 +206,7 @@ class Detector:
         self.samples.clear()
         self.fire_details.clear()
         self.clip.clear()
+        self._next_second = 0.0
         self.limiter.rewind(t)
 
     def on_chat(self, msg: ChatMessage) -> list[Moment]:
@@ -222,6 +225,8 @@ class Detector:
         ):
             return []
         fires: list[Fire] | None = None
+        if t >= self._next_second:  # adaptive bars: floods and requests judged once a second
+            fires = self._second(t)
         # Always run: its per-user and copypasta caps decide whether the line counts at all
         # (samples, excitement), whichever triggers are on; only its fire needs it enabled.
         velocity = self.velocity
@@ -239,11 +244,7 @@ class Detector:
                 if fire is not None:
                     fires = [*fires, fire] if fires else [fire]
         if self._keyword_on:
-            keyword = self.keyword
-            fire = keyword.roll(t) if keyword.burst is not None else None
-            if fire is not None:
-                fires = [*fires, fire] if fires else [fire]
-            fire = keyword.on_message(t, user, text)
+            fire = self.keyword.on_message(t, user, text)
             if fire is not None:
                 fires = [*fires, fire] if fires else [fire]
         if self._emote_on:
@@ -253,6 +254,20 @@ class Detector:
         if fires is None:
             return []
         return self._decide(fires, t)
+
+    def _second(self, t: float) -> list[Fire] | None:
+        """A new second began at `t`: the adaptive floods and clip requests judge the last one."""
+        if self.emote_flood.burst is None and self.keyword.burst is None:
+            self._next_second = MAX_T  # fixed bars: nothing to do once a second
+            return None
+        self._next_second = float(int(t) + 1)
+        fires = []
+        if self._keyword_on and self.keyword.burst is not None:
+            fires.append(self.keyword.roll(t))
+        if self._emote_on and self.emote_flood.burst is not None:
+            fires.append(self.emote_flood.roll(t))
+        found = [f for f in fires if f is not None]
+        return found or None
 
     def on_viewers(self, sample: ViewerSample) -> list[Moment]:
         if not plausible_viewers(sample.viewers):
@@ -322,7 +337,7 @@ class Detector:
         self.clip.note_rarity(fire.per_hour)
         self.fire_details[fire.trigger] = fire.details
         base = clip.details["base_confidence"]
-        details = self._moment_details(set(clip.triggers), base, fire.t, updated_at=fire.t)
+        details = report.moment_details(self, set(clip.triggers), base, fire.t, updated_at=fire.t)
         details["peak_t"] = fire.t
         conf = self._confidence(base, fire.t, clip.triggers)
         return self.clip.upgrade(
@@ -341,7 +356,7 @@ class Detector:
         self.limiter.stamp([fire.trigger, kind], now)
         self.clip.note_rarity(fire.per_hour)
         conf = self._confidence(base, now, merged)
-        details = self._moment_details(merged, base, now, updated_at=now)
+        details = report.moment_details(self, merged, base, now, updated_at=now)
         return self.clip.upgrade(clip, now, kind, merged, conf, details, self.config.clips)
 
     def _start(self, active: set[str], fire: Fire, now: float) -> Moment | None:
@@ -356,13 +371,8 @@ class Detector:
         if self.velocity.burst is not None:
             self.velocity.burst.peaks.note_clip()
         conf = self._confidence(base, now, active)
-        details = self._moment_details(active, base, now)
+        details = report.moment_details(self, active, base, now)
         return self.clip.start(now, kind, active, conf, details, self.config.clips)
-
-    def _moment_details(
-        self, triggers: set[str], base: float, now: float, updated_at: float | None = None
-    ) -> dict[str, Any]:
-        return report.moment_details(self, triggers, base, now, updated_at)
 
     # -- inspection and persistence ------------------------------------------------------------
 
@@ -377,13 +387,6 @@ class Detector:
     def reset_learning(self) -> None:
         self.learning = ReviewLearning()
         self._configure(self.config)
-
-    def profile(self) -> dict[str, Any]:
-        """What was learnt about the channel's chat (engine.detection.state)."""
-        return state_io.profile(self)
-
-    def load_profile(self, profile: Mapping[str, Any]) -> None:
-        state_io.load_profile(self, profile)
 
     def to_state(self) -> dict[str, Any]:
         """Plain data that survives a restart (engine.detection.state)."""

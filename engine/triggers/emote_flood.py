@@ -22,6 +22,7 @@ class EmoteFlood:
     """One distinct-user window per emote, swept so idle emotes do not accumulate."""
 
     __slots__ = (
+        "_cold",
         "_disarmed",
         "_next_sweep",
         "_sec",
@@ -39,6 +40,7 @@ class EmoteFlood:
         self._next_sweep = NEVER
         self.last_true = NEVER
         self.burst: Burst | None = None
+        self._cold = True  # the adaptive normal is not known yet (refreshed once a second)
         self._sec: int | None = None
         self.pending: Fire | None = None
 
@@ -53,10 +55,20 @@ class EmoteFlood:
         else:
             self.burst.configure_from(adaptive, target)
 
+    def roll(self, t: float) -> Fire | None:
+        """Adaptive, called by the Detector when a new second starts at `t`: judge the closed
+        one (the top emote's distinct chatters) against the channel's floods."""
+        sec = int(t)
+        if sec == self._sec:
+            return None
+        self._roll(sec)
+        fire, self.pending = self.pending, None
+        return fire
+
     def _roll(self, sec: int) -> None:
-        """Once a second (adaptive): the closing second's top emote into the burst tracker."""
         burst = self.burst
         assert burst is not None
+        self._cold = not burst.ready
         prev = self._sec
         self._sec = sec
         if prev is None:
@@ -118,15 +130,15 @@ class EmoteFlood:
         """Count the emotes (adaptive). While a never-seen channel warms up, an emote at the
         ceiling (`min_count`) fires at once; after that, floods are judged once a second, on
         the same sampling the channel's normal was learnt on."""
-        burst = self.burst
-        assert burst is not None
-        cold = not burst.ready
+        cold = self._cold
         for name in set(emotes) if len(emotes) > 1 else emotes:
             w = self._windows.get(name)
             if w is None:
                 w = self._windows[name] = CappedWindow(self.cfg.window_s, 1)
             n = w.add(t, user)
             if cold and n >= self.cfg.min_count:
+                burst = self.burst
+                assert burst is not None
                 self.last_true = t
                 fired = burst.try_fire(n, ceiling=self.cfg.min_count)
                 if fired is not None:
@@ -140,19 +152,14 @@ class EmoteFlood:
         return Fire(NAME, t, self.cfg.confidence, details, strength=strength, per_hour=rarity)
 
     def on_message(self, t: float, user: str, emotes: tuple[str, ...]) -> Fire | None:
+        if not emotes:
+            if t >= self._next_sweep:
+                self.sweep(t)
+            return None
         if t >= self._next_sweep:
             self.sweep(t)
-        if self.burst is not None:
-            if int(t) != self._sec:
-                self._roll(int(t))
-            fire, self.pending = self.pending, None
-            if emotes:
-                ceiling = self._count_adaptive(t, user, emotes)
-                if ceiling is not None and fire is None:
-                    fire = ceiling
-            return fire
-        if not emotes:
-            return None
+        if self.burst is not None:  # adaptive: counted here, judged once a second (roll)
+            return self._count_adaptive(t, user, emotes)
         fire_name, fire_n = None, 0
         min_count = self.cfg.min_count
         for name in set(emotes) if len(emotes) > 1 else emotes:

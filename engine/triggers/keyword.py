@@ -34,10 +34,36 @@ def phrase_regex(phrases: list[str]) -> re.Pattern[str] | None:
     (클립, 切片) match inside a run of text, so they get the other regex (`spaceless_regex`).
     One shared pair of word edges keeps the common (ASCII) search fast: edges on every
     alternative cost ten times more a message."""
-    parts = [_body(p) for p in _by_length(phrases) if _latin(p)]
-    if not parts:
+    latin = [p for p in phrases if p.strip() and _latin(p)]
+    if not latin:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+    return re.compile(r"(?<!\w)" + _trie(latin) + r"(?!\w)", re.IGNORECASE)
+
+
+def _trie(phrases: list[str]) -> str:
+    """The phrases as one regex trie ("clip(?:\\s+(?:it|that)|ped)|no\\s+way"): shared prefixes
+    are tried once, which the chat-line search pays for on every message."""
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    for phrase in phrases:
+        node = root
+        for ch in " ".join(phrase.lower().split()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:  # type: ignore[type-arg]
+        alts = [
+            (r"\s+" if ch == " " else re.escape(ch)) + emit(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if "" in node:  # a phrase ends here and a longer one goes on
+            return "(?:" + body + ")?"
+        return body
+
+    return "(?:" + emit(root) + ")"
 
 
 def spaceless_regex(phrases: list[str]) -> re.Pattern[str] | None:
@@ -161,9 +187,14 @@ class KeywordTrigger:
         return m
 
     def on_message(self, t: float, user: str, text: str) -> Fire | None:
-        m = self._match(text)
+        # The Latin search inline: this runs for every chat line.
+        m = self._re.search(text) if self._re is not None else None
         if m is None:
-            return None
+            if self._re_spaceless is None or text.isascii():
+                return None
+            m = self._re_spaceless.search(text)
+            if m is None:
+                return None
         # Only a line that matched pays for stripping emote tokens: most chat stops above.
         if "[emote:" in text:
             m = self._match(strip_emotes(text))
