@@ -46,6 +46,7 @@ class KickConfig:
     viewer_full_check_every: int = 6
     chatrooms: dict[str, int] = field(default_factory=dict)
     user_agent: str = "Mozilla/5.0"
+    retry_after_max_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class LimitsConfig:
     clip_cooldown_s: float = 60.0
     daily_max_clips: int = 50
     timezone: str = "UTC"
+    max_watches_per_guild: int = 25
 
 
 @dataclass(frozen=True)
