@@ -91,4 +91,6 @@ async def test_watches_per_server_are_capped_with_a_clear_refusal(harness: BotHa
     assert "already watches `aa`" in again.content  # a watched one is not a new one
     assert await h.app.streamers(gid) == ["aa", "bb"]
     assert sorted(h.app.hub.feeds) == ["aa", "bb"]
-    await h.pusher.wait_for_subscription(chat_topic(h.kick.channels["bb"].chatroom_id))
+    for slug in ("aa", "bb"):
+        await h.pusher.wait_for_subscription(chat_topic(h.kick.channels[slug].chatroom_id))
+    assert h.pusher.connected == 1  # both streamers' chat rides one shared Pusher socket

@@ -47,6 +47,7 @@ class KickConfig:
     chatrooms: dict[str, int] = field(default_factory=dict)
     user_agent: str = "Mozilla/5.0"
     retry_after_max_s: float = 300.0
+    chat_rooms_per_socket: int = 100
 
 
 @dataclass(frozen=True)
