@@ -60,6 +60,7 @@ class RecordingConfig:
     stream_timeout_s: float = 20.0
     live_edge: int = 3
     stall_timeout_s: float | None = None
+    queue_deadline: float = 10.0
 
 
 @dataclass(frozen=True)

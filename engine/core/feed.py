@@ -110,6 +110,7 @@ class Feed:
             stop_timeout_s=rec.stop_timeout_s,
             stream_timeout_s=rec.stream_timeout_s,
             live_edge=rec.live_edge,
+            queue_deadline=rec.queue_deadline,
             stall_timeout_s=rec.stall_timeout_s,
             on_segment=self.journal.append,
             **(recorder_kwargs or {}),

@@ -78,6 +78,7 @@ class Recorder:
         stop_timeout_s: float = 5.0,
         stream_timeout_s: float = 20.0,
         live_edge: int = 3,
+        queue_deadline: float = 10.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         ffmpeg: str | None = None,
         streamlink: Sequence[str] | None = None,
@@ -103,6 +104,7 @@ class Recorder:
         self.stop_timeout_s = stop_timeout_s
         self.stream_timeout_s = stream_timeout_s
         self.live_edge = live_edge
+        self.queue_deadline = queue_deadline
         self._sleep = sleep
         self._ffmpeg = ffmpeg or ffmpeg_exe()
         self._streamlink = list(streamlink) if streamlink else streamlink_cmd()
@@ -211,7 +213,8 @@ class Recorder:
         out.mkdir(parents=True, exist_ok=True)
         sl_argv = streamlink_argv(
             self._streamlink, self.stream_url, rendition, live_edge=self.live_edge,
-            stream_timeout_s=self.stream_timeout_s, extra=self._streamlink_args,
+            stream_timeout_s=self.stream_timeout_s, queue_deadline=self.queue_deadline,
+            extra=self._streamlink_args,
         )  # fmt: skip
         ff_argv = ffmpeg_argv(self._ffmpeg, out / f"{run.run_id}_%05d.ts", self.segment_s)
         run.open_path = out / first_name(run.run_id)
