@@ -34,6 +34,7 @@ log = logging.getLogger("engine.core.app")
 REVIEW_ACTIONS = ("approve", "reject", "favorite", "delete")
 REVIEWABLE = ("posted", "approved", "rejected")
 BULK_LIMIT = 500  # clips one /review approve_all|reject_all touches
+RENDITIONS_WAIT_S = 10.0  # /watch of a live stream waits this long to say it is recorded once
 
 
 class UserError(Exception):
@@ -49,6 +50,7 @@ class WatchResult:
     title: str | None
     shared: bool  # another guild already watched it: the feed was running
     live_known: bool = True  # False: Kick blocked the lookup, the stored ids were used
+    recorded_once: bool = False  # the preview rendition is the original: one recording
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +189,10 @@ class App:
                 if slug not in watched:
                     await self.hub.remove(guild_id, slug)
                 raise
+        once = getattr(self.hub.feeds.get(slug), "recorded_once", None)  # feeds of tests lack it
+        single = bool(info.live and once is not None and await once(RENDITIONS_WAIT_S))
         return WatchResult(
-            slug, not added, info.live, info.viewers, info.title, shared, info.live_known
+            slug, not added, info.live, info.viewers, info.title, shared, info.live_known, single
         )
 
     async def unwatch(self, guild_id: int, streamer: str) -> str:

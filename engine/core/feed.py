@@ -328,6 +328,17 @@ class Feed:
             error=status.error,
         )
 
+    async def recorded_once(self, within_s: float) -> bool:
+        """True when the preview rendition is this stream's original, so it is recorded once
+        (engine/media/renditions.py); waits up to ``within_s`` for a starting recorder."""
+        probe = self.recorder.probe
+        if len(probe.renditions) < 2:
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                await probe.known.wait()
+        return bool(self.index.same_as_original)
+
     @property
     def live_status(self) -> LiveStatus | None:
         """The status Kick answered at the last poll (livestream id, title), None before one."""

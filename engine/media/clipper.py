@@ -142,7 +142,8 @@ class Clipper:
 
     @property
     def renditions(self) -> tuple[str, ...]:
-        return self._renditions or tuple(self.index.renditions)
+        skip = self.index.same_as_original  # previews found to be the original's own stream
+        return tuple(r for r in self._renditions or self.index.renditions if r not in skip)
 
     def in_use(self, seg: Segment) -> bool:
         """For ``SegmentIndex.prune(keep=...)``: a cut in progress still reads this file."""
