@@ -97,3 +97,16 @@ async def test_a_full_socket_opens_another() -> None:
         await asyncio.gather(*(t for _, t in running))
         await pool.close()
         await pusher.wait_until(lambda: pusher.connected == 0)
+
+
+async def test_a_boolean_activity_timeout_from_the_server_is_not_one_second() -> None:
+    """Pusher's activity_timeout is the server's word too: `true` (an int in Python) must not
+    make the client ping every second."""
+    async with FakePusher(activity_timeout=True) as pusher:  # type: ignore[arg-type]
+        pool = pool_for(pusher)
+        lease = pool.lease(ROOMS[0], None, lambda _item: None)
+        task = asyncio.create_task(lease.run())
+        await pusher.wait_for_subscription(chat_topic(ROOMS[0]))
+        assert pool.sockets[0].activity_timeout_s == 120.0
+        lease.stop()
+        await task

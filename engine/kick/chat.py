@@ -272,7 +272,7 @@ class ChatClient:
 
     def _established(self, frame: ControlFrame) -> None:
         server = frame.data.get("activity_timeout")
-        if isinstance(server, int | float) and server > 0:
+        if isinstance(server, int | float) and not isinstance(server, bool) and server > 0:
             self.activity_timeout_s = min(self._max_activity, float(server))
         log.info(
             "chat %s: connected (socket %s, activity timeout %.0f s)",
