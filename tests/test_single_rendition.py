@@ -53,6 +53,7 @@ def test_selection_mirrors_the_quality_arguments() -> None:
     assert same_as_original(("best",), streams) == set()
     assert same_as_original(("best", "480p"), None) == set()  # no listing: record both
     assert parse_listing(b"not json") is None
+    assert parse_listing(b'{"streams": []}') is None
     assert parse_listing('{"streams": {"best": {"url": "u"}, "x": 3}}') == {"best": "u"}
 
 
@@ -116,3 +117,14 @@ async def test_watch_says_a_stream_is_recorded_once(
         assert "Now watching `duo`" in duo.content and "recorded once" not in duo.content
         feed = h.services.hub.feeds["solo"]
         assert set(feed.recorder.pids()) == {"best"}  # type: ignore[attr-defined]
+
+
+async def test_a_listing_that_cannot_run_records_every_rendition(tmp_path: Path) -> None:
+    from engine.media.renditions import RenditionProbe
+    from engine.media.segments import SegmentIndex
+
+    index = SegmentIndex(("best", "480p"))
+    probe = RenditionProbe("x", [str(tmp_path / "no-such-streamlink")], "hls://x", [], index,
+                           ("best", "480p"))  # fmt: skip
+    assert not await probe.same_as_original("480p", asyncio.Event())
+    assert probe.known.is_set() and index.same_as_original == set()

@@ -180,6 +180,8 @@ class App:
                 await self.hub.add(guild_id, slug, await self.watches.thresholds(guild_id, slug))
             except Exception as exc:
                 log.exception("watch %s/%s: the feed did not start", guild_id, slug)
+                if slug not in watched:  # a half-registered watch goes too
+                    await self.hub.remove(guild_id, slug)
                 raise UserError(
                     f"Could not start watching `{slug}` ({exc}); nothing was saved."
                 ) from exc

@@ -35,14 +35,17 @@ async def list_streams(
     streamlink: Sequence[str], url: str, extra: Sequence[str] = (), timeout_s: float = 20.0
 ) -> dict[str, str] | None:
     """``{stream name: variant URL}`` from ``streamlink --json URL``; None when it fails."""
-    proc = await start_process(
-        [*streamlink, "--json", *extra, url],
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
     try:
-        assert proc.stdout is not None
-        raw = await asyncio.wait_for(proc.stdout.read(4_000_000), timeout_s)
+        proc = await start_process(
+            [*streamlink, "--json", *extra, url],
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        log.warning("cannot list the streams of %s (%s); recording every rendition", url, exc)
+        return None
+    try:
+        raw, _ = await asyncio.wait_for(proc.communicate(), timeout_s)  # to EOF
     except TimeoutError:
         log.warning("listing the streams of %s took over %.0f s; recording every rendition",
                     url, timeout_s)  # fmt: skip
@@ -142,7 +145,8 @@ class RenditionProbe:
         waits: list[asyncio.Future[Any]] = [listing, stopper]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
-        got = listing.result() if listing.done() and not listing.cancelled() else None
+        done = listing.done() and not listing.cancelled() and listing.exception() is None
+        got = listing.result() if done else None
         merged = same_as_original(self.renditions, got)
         if merged and not self.known.is_set():
             log.info("%s: %s is the same stream as %s; recording it once",
