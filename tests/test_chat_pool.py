@@ -5,6 +5,9 @@ unsubscribed (and the socket closed) as Feeds leave."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from engine.detection.emotes import EmoteParser
@@ -110,3 +113,13 @@ async def test_a_boolean_activity_timeout_from_the_server_is_not_one_second() ->
         assert pool.sockets[0].activity_timeout_s == 120.0
         lease.stop()
         await task
+
+
+def test_bench_chat_sockets_runs_small() -> None:
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "bench/chat_sockets.py", "--streamers", "6", "--per-socket", "4"],
+        cwd=root, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[2:]}
+    assert rows["connections"][:2] == ["6.0", "2.0"], proc.stdout

@@ -127,7 +127,8 @@ class ChatLease:
         self.channels = channels
         self.chatroom_id = chatroom_id
         self._on_event = on_event
-        self._stop = asyncio.Event()
+        self._stopped = False
+        self._waiter: asyncio.Future[None] | None = None  # run() sleeps on it: no extra task
         self._socket: _Socket | None = None
 
     def deliver(self, item: Any) -> None:
@@ -147,21 +148,30 @@ class ChatLease:
 
     async def run(self) -> None:
         """Ride a shared socket until stop(); raises what ended the socket."""
-        if self._stop.is_set():
+        if self._stopped:
             return
         sock = self._pool._attach(self)
         self._socket = sock
-        stopped = asyncio.ensure_future(self._stop.wait())
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+
+        def wake(_task: object) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        assert sock.task is not None
+        sock.task.add_done_callback(wake)
         try:
-            assert sock.task is not None
-            await asyncio.wait({stopped, sock.task}, return_when=asyncio.FIRST_COMPLETED)
-            if not self._stop.is_set() and sock.task.done():
+            await waiter
+            if not self._stopped and sock.task.done():
                 sock.task.result()  # PusherRefused or a crash: the Feed's supervisor decides
                 raise ConnectionError(f"chat {sock.client.name} stopped")
         finally:
-            stopped.cancel()
+            sock.task.remove_done_callback(wake)
+            self._waiter = None
             self._pool._detach(self, sock)
             self._socket = None
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopped = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
