@@ -80,7 +80,10 @@ def parse_frame(
     messages, subs, polls...): unknown events are ignored, never fatal. Raises FrameError for a
     frame that is not a Pusher frame at all.
     """
-    return parse_routed(raw, recv_t, emotes)[1]
+    frame = _loads(raw)
+    if not isinstance(frame, dict):
+        raise FrameError("frame is not a JSON object")
+    return _parse_obj(frame, recv_t, emotes)
 
 
 def parse_routed(
