@@ -37,6 +37,7 @@ def run(args: list[str], tmp_path: Path, token: str = TOKEN) -> subprocess.Compl
     env = bot_env(
         DISCORD_TOKEN=token,
         CLIPBOT_CHECK_OFFLINE="1",  # Kick is never reachable here
+        CLIPBOT__DISCORD__API_BASE="http://127.0.0.1:9/api/v10",  # nor is Discord
         CLIPBOT__STORAGE__DATA_DIR=str(tmp_path / "data"),
         PIP_NO_INDEX="1",  # an install attempt fails at once instead of reaching for the net
     )
