@@ -169,7 +169,7 @@ class Recorder:
             for r, t in tasks.items():  # only what this stop awaited
                 if self._tasks.get(r) is t:
                     del self._tasks[r]
-            self.probe.cancel()
+            await self.probe.aclose()  # a listing in flight: its streamlink is reaped too
 
     def pids(self) -> dict[str, dict[str, int]]:
         """Current children per rendition: ``{"best": {"streamlink": 123, "ffmpeg": 124}}``."""

@@ -132,6 +132,13 @@ class RenditionProbe:
             self._listing.cancel()
         self._listing = None
 
+    async def aclose(self) -> None:
+        """Cancel a listing in flight and wait until its streamlink is stopped and reaped."""
+        listing = self._listing
+        self.cancel()
+        if listing is not None:
+            await asyncio.gather(listing, return_exceptions=True)
+
     async def same_as_original(self, rendition: str, stop: asyncio.Event) -> bool:
         """Is ``rendition`` (a preview) the original's stream? No answer (or a stop) = no."""
         if rendition not in self.renditions[1:]:
