@@ -37,7 +37,9 @@ from engine.core.pipeline import ClipPipeline
 from engine.core.private import private_dir, restrict_umask
 from engine.core.watch_hub import SessionTracker, WatchHub
 from engine.detection.detector import Detector
+from engine.detection.emotes import EmoteParser
 from engine.kick.api import KickApi
+from engine.kick.chat_pool import ChatPool
 from publishing.wiring import Publisher, build_publisher, check_config, font_check, youtube_auth
 from storage.clips import ClipRepo
 from storage.db import Database
@@ -139,6 +141,9 @@ async def build_services(
         known_chatrooms=config.kick.chatrooms,
     )
 
+    # Every Feed's chat on a few shared Pusher sockets, not one socket per streamer.
+    chat = ChatPool(config.kick, EmoteParser(config.triggers.emote_flood.plain_emotes))
+
     def make_feed(slug: str) -> Feed:
         return Feed(
             slug,
@@ -146,7 +151,7 @@ async def build_services(
             kick,
             segments_dir=st.segments_dir,
             clips_dir=st.clips_dir,
-            **(feed_kwargs or {}),
+            **{"chat_pool": chat, **(feed_kwargs or {})},
         )
 
     def make_detector(slug: str, overrides: Any, state: Any) -> Detector:

@@ -57,7 +57,13 @@ class Watching(commands.Cog):
             head = f"This server already watches `{result.streamer}`"
         else:
             head = f"Now watching `{result.streamer}`"
-        await safe_send.send(interaction, f"{head} ({state}).")
+        once = (
+            " Kick offers this stream in one quality only, so it is recorded once and previews "
+            "are cut from it (re-encoded only when a clip is over the upload limit)."
+            if result.recorded_once
+            else ""
+        )
+        await safe_send.send(interaction, f"{head} ({state}).{once}")
 
     @app_commands.command(name="unwatch", description="Stop clipping a streamer")
     @app_commands.describe(streamer="A streamer this server watches")

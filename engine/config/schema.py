@@ -46,6 +46,8 @@ class KickConfig:
     viewer_full_check_every: int = 6
     chatrooms: dict[str, int] = field(default_factory=dict)
     user_agent: str = "Mozilla/5.0"
+    retry_after_max_s: float = 300.0
+    chat_rooms_per_socket: int = 100
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class RecordingConfig:
     stream_timeout_s: float = 20.0
     live_edge: int = 3
     stall_timeout_s: float | None = None
+    queue_deadline: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class LimitsConfig:
     clip_cooldown_s: float = 30.0
     daily_max_clips: int = 50
     timezone: str = "UTC"
+    max_watches_per_guild: int = 25
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ an operator should read is a UserError with the message to show.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -29,16 +30,11 @@ from engine.core.results import (
 )
 from engine.core.stores import ClipStoreFull, ProfileStore, SettingsStore, WatchStore
 from engine.core.watch_hub import WatchHub
+from engine.core.watch_rules import cap_refusal, lookup_refusal, valid_slug
 from engine.detection.detector import Snapshot
 from engine.detection.thresholds import TUNABLES, ThresholdError, current, validate
 from engine.events import Moment
-from engine.kick.api import (
-    ChannelNotFound,
-    InvalidSlug,
-    KickApi,
-    KickUnavailable,
-    normalize_slug,
-)
+from engine.kick.api import InvalidSlug, KickApi, KickError, normalize_slug
 
 log = logging.getLogger("engine.core.app")
 
@@ -46,6 +42,7 @@ REVIEW_ACTIONS = ("approve", "reject", "favorite", "delete")
 REVIEWABLE = ("posted", "approved", "rejected")
 BULK_LIMIT = 500  # clips one /review approve_all|reject_all touches
 MAX_ROW_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY range
+RENDITIONS_WAIT_S = 10.0  # /watch of a live stream waits this long to say it is recorded once
 
 
 class App:
@@ -77,6 +74,7 @@ class App:
         self.on_moment_hooks: list[Callable[[int, Moment, int], Awaitable[None]]] = []
         # After a review action changed a clip (publishing: auto-publish, pre-render on approval).
         self.on_review_hooks: list[Callable[[Any, str], Awaitable[None]]] = []
+        self._watch_locks: dict[int, asyncio.Lock] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -86,6 +84,12 @@ class App:
         if self.hub.sessions is not None:
             await self.hub.sessions.start()
         for row in await self.watches.all():
+            if not valid_slug(row.streamer):  # saved by a version that trusted Kick's answer
+                log.warning(
+                    "watch %s/%r is not a Kick channel name and is not started; remove it "
+                    "with /unwatch", row.guild_id, row.streamer,
+                )  # fmt: skip
+                continue
             try:
                 state = await self.states.with_profile(row.streamer, row.state)
                 await self.hub.add(row.guild_id, row.streamer, row.overrides, state)
@@ -127,26 +131,47 @@ class App:
         await self.settings.set_review(guild_id, channel_id, role_id)
 
     async def watch(self, guild_id: int, streamer: str, user_id: int | None) -> WatchResult:
+        """Look the channel up, start its feed, and only then save the watch: what is saved
+        is a channel Kick vouched for (engine/kick/answers.py) and a feed that started."""
         slug = self._slug(streamer)
-        try:
-            info = await self.kick.get_channel(slug)
-        except ChannelNotFound as exc:
-            raise UserError(f"There is no Kick channel called `{slug}`.") from exc
-        except KickUnavailable as exc:
-            raise UserError(
-                f"Kick did not answer for `{slug}` ({exc}). Try again in a minute; if Kick keeps "
-                "blocking lookups, set its chatroom id under kick.chatrooms in config.yaml."
-            ) from exc
-        slug = info.slug
-        shared = slug in self.hub.feeds
-        added = await self.watches.add(guild_id, slug, user_id)
-        overrides = await self.watches.thresholds(guild_id, slug)
-        await self.hub.add(guild_id, slug, overrides, await self.states.with_profile(slug, {}))
+        cap = self.config.limits.max_watches_per_guild
+        async with self._watch_locks.setdefault(guild_id, asyncio.Lock()):  # one cap check
+            watched = await self.watches.streamers(guild_id)
+            if (refusal := cap_refusal(slug, watched, cap)) is not None:
+                raise UserError(refusal)
+            try:
+                info = await self.kick.get_channel(slug)
+            except KickError as exc:
+                raise UserError(lookup_refusal(slug, exc)) from exc
+            slug = info.slug
+            shared = slug in self.hub.feeds
+            try:
+                overrides = await self.watches.thresholds(guild_id, slug)
+                state = await self.states.with_profile(slug, {})
+                await self.hub.add(guild_id, slug, overrides, state)
+            except Exception as exc:
+                log.exception("watch %s/%s: the feed did not start", guild_id, slug)
+                if slug not in watched:  # a half-registered watch goes too
+                    await self.hub.remove(guild_id, slug)
+                raise UserError(
+                    f"Could not start watching `{slug}` ({exc}); nothing was saved."
+                ) from exc
+            try:
+                added = await self.watches.add(guild_id, slug, user_id)
+            except BaseException:
+                if slug not in watched:
+                    await self.hub.remove(guild_id, slug)
+                raise
+        once = getattr(self.hub.feeds.get(slug), "recorded_once", None)  # feeds of tests lack it
+        single = bool(info.live and once is not None and await once(RENDITIONS_WAIT_S))
         return WatchResult(
-            slug, not added, info.live, info.viewers, info.title, shared, info.live_known
+            slug, not added, info.live, info.viewers, info.title, shared, info.live_known, single
         )
 
     async def unwatch(self, guild_id: int, streamer: str) -> str:
+        if not valid_slug(streamer) and streamer in await self.watches.streamers(guild_id):
+            await self.watches.remove(guild_id, streamer)  # a bad name an older version saved
+            return streamer
         slug = self._slug(streamer)
         watch = self.hub.get(guild_id, slug)
         if watch is not None:

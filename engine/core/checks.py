@@ -122,7 +122,7 @@ async def collect(config: Config, token: str, *, kick: bool = True) -> list[Chec
     ok, detail = await _version([ffmpeg_exe(), "-version"])
     checks.append(Check("ffmpeg", ok, detail, "install ffmpeg or `pip install imageio-ffmpeg`"))
     ok, detail = await _version([*streamlink_cmd(), "--version"])
-    checks.append(Check("streamlink", ok, detail, "pip install 'streamlink>=8'"))
+    checks.append(Check("streamlink", ok, detail, "pip install 'streamlink>=8.1.1'"))
     checks.append(_chromium(config))
     st = config.storage
     folders = {

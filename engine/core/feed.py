@@ -2,7 +2,8 @@
 
 One Feed owns the channel lookup, the chat socket, the viewer poller, the recorder and its
 segment index, and the Clipper that cuts from that index. Detectors subscribe to its events;
-two guilds watching one streamer share one recording and one chat connection.
+two guilds watching one streamer share one recording and one chat subscription (and every
+Feed's chat rides the bot's few shared Pusher sockets when given a ChatPool).
 
 Why the gating: chat and viewer events reach subscribers only while the channel is live. A
 moment decided while nothing is recorded would become a clip that cannot be cut, so offline chat
@@ -31,6 +32,7 @@ from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage, Event, LiveChange, ViewerSample
 from engine.kick.api import ChannelIds, ChannelNotFound, KickApi, KickError, normalize_slug
 from engine.kick.chat import ChatClient, PusherRefused
+from engine.kick.chat_pool import ChatLease, ChatPool
 from engine.kick.models import LiveStatus
 from engine.kick.poller import ViewerPoller
 from engine.kick.pusher import LIVE_EVENT, ControlFrame
@@ -74,7 +76,10 @@ class Feed:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         recorder_kwargs: dict[str, Any] | None = None,
         chat_kwargs: dict[str, Any] | None = None,
+        chat_pool: ChatPool | None = None,
     ) -> None:
+        """``chat_pool``: the bot's shared Pusher sockets (engine/kick/chat_pool.py); without
+        one the Feed opens its own socket (``chat_kwargs`` go to it)."""
         self.slug = normalize_slug(slug)
         self.config = config
         self.api = api
@@ -105,6 +110,7 @@ class Feed:
             stop_timeout_s=rec.stop_timeout_s,
             stream_timeout_s=rec.stream_timeout_s,
             live_edge=rec.live_edge,
+            queue_deadline=rec.queue_deadline,
             stall_timeout_s=rec.stall_timeout_s,
             on_segment=self.journal.append,
             **(recorder_kwargs or {}),
@@ -125,11 +131,12 @@ class Feed:
             is_recording=lambda: self.recorder.running,
         )
         self._chat_kwargs = chat_kwargs or {}
+        self._chat_pool = chat_pool
         self._subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._side: set[asyncio.Task[None]] = set()
         self._rec_lock = asyncio.Lock()
-        self._chat: ChatClient | None = None
+        self._chat: ChatClient | ChatLease | None = None
         self._poller: ViewerPoller | None = None
         self.status = FeedStatus(self.slug)
         self.recording_paused = False
@@ -195,15 +202,18 @@ class Feed:
         if ids is None:
             return
         self.status.chatroom_id = ids.chatroom_id
-        self._chat = ChatClient.from_config(
-            self.config.kick,
-            ids.chatroom_id,
-            self._on_chat,
-            self.emotes,
-            clock=self.clock,
-            channel_id=ids.channel_id,
-            **self._chat_kwargs,
-        )
+        if self._chat_pool is not None:
+            self._chat = self._chat_pool.lease(ids.chatroom_id, ids.channel_id, self._on_chat)
+        else:
+            self._chat = ChatClient.from_config(
+                self.config.kick,
+                ids.chatroom_id,
+                self._on_chat,
+                self.emotes,
+                clock=self.clock,
+                channel_id=ids.channel_id,
+                **self._chat_kwargs,
+            )
         self._poller = ViewerPoller(
             self.api,
             self.slug,
@@ -317,6 +327,17 @@ class Feed:
             recording=self.recorder.running,
             error=status.error,
         )
+
+    async def recorded_once(self, within_s: float) -> bool:
+        """True when the preview rendition is this stream's original, so it is recorded once
+        (engine/media/renditions.py); waits up to ``within_s`` for a starting recorder."""
+        probe = self.recorder.probe
+        if len(probe.renditions) < 2:
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                await probe.known.wait()
+        return bool(self.index.same_as_original)
 
     @property
     def live_status(self) -> LiveStatus | None:

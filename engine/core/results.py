@@ -22,6 +22,7 @@ class WatchResult:
     title: str | None
     shared: bool  # another guild already watched it: the feed was running
     live_known: bool = True  # False: Kick blocked the lookup, the stored ids were used
+    recorded_once: bool = False  # the preview rendition is the original: one recording
 
 
 @dataclass(frozen=True, slots=True)

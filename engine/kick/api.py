@@ -20,6 +20,13 @@ from dataclasses import replace
 import httpx
 
 from engine.config import KickConfig
+from engine.kick.answers import (
+    MAX_KICK_ID,
+    OfficialChannel,
+    info_from_site,
+    parse_official,
+    parse_viewers,
+)
 from engine.kick.models import (
     SLUG_RE,
     CachedIds,
@@ -29,15 +36,13 @@ from engine.kick.models import (
     ChannelNotFound,
     InvalidSlug,
     KickAuthError,
+    KickBadAnswer,
     KickError,
     KickUnavailable,
     LiveStatus,
     MemoryChannelCache,
-    OfficialChannel,
-    info_from_site,
     normalize_slug,
     parse_kick_time,
-    parse_official,
 )
 from engine.kick.oauth import AppToken
 from engine.kick.transport import KickTransport, Sleep
@@ -52,6 +57,7 @@ __all__ = [
     "InvalidSlug",
     "KickApi",
     "KickAuthError",
+    "KickBadAnswer",
     "KickError",
     "KickUnavailable",
     "LiveStatus",
@@ -91,6 +97,9 @@ class KickApi:
         self._client_secret = client_secret or None
         self._cache: ChannelCache = cache if cache is not None else MemoryChannelCache()
         self._known = {k.lower(): int(v) for k, v in (known_chatrooms or {}).items()}
+        for name, room in self._known.items():
+            if not _sane_id(room):
+                raise ValueError(f"kick.chatrooms: {name}: {room} is not a chatroom id (1..2^53-1)")
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=config.request_timeout_s, follow_redirects=True
@@ -253,6 +262,8 @@ class KickApi:
     async def _stored_ids(self, slug: str) -> ChannelIds | None:
         """Ids without asking Kick: the cache, with an operator's chatroom id winning."""
         cached = await self._cache.get(slug)
+        if cached is not None and not _sane_id(cached.chatroom_id):
+            cached = None  # stored by a version that trusted any answer: look it up again
         known = self._known.get(slug)
         chatroom = known if known is not None else (cached.chatroom_id if cached else None)
         if chatroom is None:
@@ -324,13 +335,7 @@ class KickApi:
             return {}
         if status != 200 or not isinstance(body, list):
             return {}
-        out: dict[int, int] = {}
-        for item in body:
-            try:
-                out[int(item["livestream_id"])] = int(item["viewers"])
-            except (KeyError, TypeError, ValueError):
-                continue
-        return out
+        return parse_viewers(body)
 
     # ---- official API -------------------------------------------------------------------
 
@@ -378,3 +383,8 @@ class KickApi:
 def _json_message(body: object) -> bool:
     """A JSON object with a text `message`: how Kick's API (Laravel) words a 404."""
     return isinstance(body, dict) and isinstance(body.get("message"), str)
+
+
+def _sane_id(value: object) -> bool:
+    """An id we may subscribe to or store (the same range answers are held to)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_KICK_ID

@@ -12,11 +12,11 @@ Pusher close codes steer reconnection: 4000-4099 mean "do not retry as is" (a wr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,7 +26,15 @@ from engine.backoff import Backoff, sleep_unless
 from engine.config import KickConfig
 from engine.detection.emotes import EmoteParser
 from engine.events import ChatMessage
-from engine.kick.pusher import LIVE_EVENT, OFFLINE_EVENT, ControlFrame, FrameError, parse_frame
+from engine.kick.chat_types import (
+    ChatStats,
+    PusherRefused,
+    _Outcome,
+    _Stale,
+    pusher_url,
+    room_channels,
+)
+from engine.kick.pusher import LIVE_EVENT, OFFLINE_EVENT, ControlFrame, FrameError, parse_routed
 
 log = logging.getLogger("engine.kick.chat")
 
@@ -36,64 +44,26 @@ Sleep = Callable[[float], Awaitable[None]]
 PING = json.dumps({"event": "pusher:ping", "data": {}})
 PONG = json.dumps({"event": "pusher:pong", "data": {}})
 
-
-class PusherRefused(Exception):
-    """Pusher closed with 4000-4099 (e.g. 4001 wrong app key): retrying as is cannot help."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(
-            f"Pusher refused the chat connection: code {code} ({reason or 'no reason'})"
-        )
-        self.code = code
-        self.reason = reason
-
-
-class _Stale(Exception):
-    """No frame at all came back after our own ping: the socket is silently dead."""
-
-
-@dataclass(slots=True)
-class ChatStats:
-    """Counters for /stats and tests; plain fields, updated in place."""
-
-    connects: int = 0
-    reconnects: int = 0
-    messages: int = 0
-    malformed: int = 0
-    callback_errors: int = 0
-    pings_sent: int = 0
-    pongs_sent: int = 0
-    stale: int = 0
-    connected: bool = False
-    last_close_code: int | None = None
-    last_error: str | None = None
-    last_message_t: float | None = None
-
-
-@dataclass(slots=True, frozen=True)
-class _Outcome:
-    code: int | None
-    reason: str
-
-
-def pusher_url(config: KickConfig) -> str:
-    """The websocket URL from config: `pusher_url` with `{key}` and `{cluster}` filled in."""
-    return config.pusher_url.format(key=config.pusher_key, cluster=config.pusher_cluster)
+__all__ = ["ChatClient", "ChatStats", "PusherRefused", "pusher_url", "room_channels"]
 
 
 class ChatClient:
-    """One chatroom's Pusher connection; `await run()` until `stop()`.
+    """One Pusher connection carrying one or many chatrooms; `await run()` until `stop()`.
 
     `on_event` gets every ChatMessage (t = `clock()` at receipt) and the ControlFrames of the
     live/offline events on `channel.{channel_id}` when a channel id is given. It runs on the event
     loop and must not block; an exception in it is logged and counted, never fatal.
+    More chatrooms ride the same socket through add_route()/remove_route() (engine/kick/
+    chat_pool.py): each frame goes to the callback of its Pusher channel, subscriptions are
+    sent at once when connected and again after every reconnect. With `chatroom_id` None the
+    socket starts with none (`name` labels it in the log).
     """
 
     def __init__(
         self,
         url: str,
-        chatroom_id: int,
-        on_event: OnEvent,
+        chatroom_id: int | None,
+        on_event: OnEvent | None,
         emotes: EmoteParser,
         clock: Callable[[], float] = time.time,
         *,
@@ -105,13 +75,15 @@ class ChatClient:
         sleep: Sleep = asyncio.sleep,
         pause_s: float = 5.0,
         refused_retry_s: float | None = None,
+        name: str | None = None,
     ) -> None:
         self._url = url
         self.chatroom_id = chatroom_id
-        self.channels = [f"chatrooms.{chatroom_id}.v2"]
-        if channel_id is not None:
-            self.channels.append(f"channel.{channel_id}")
-        self._on_event = on_event
+        self.name = name or str(chatroom_id)
+        self.channels: list[str] = []
+        self._routes: dict[str, OnEvent] = {}
+        self._live_ws: ClientConnection | None = None  # subscribed to all: routes send at once
+        self._sends: set[asyncio.Task[None]] = set()
         self._emotes = emotes
         self._clock = clock
         self._max_activity = activity_timeout_s
@@ -132,13 +104,15 @@ class ChatClient:
         self._error_code: int | None = None
         self._immediate_ok = False
         self._refusals = 0  # consecutive 4000-4099 refusals: only the first is an ERROR line
+        if chatroom_id is not None and on_event is not None:
+            self.add_route(room_channels(chatroom_id, channel_id), on_event)
 
     @classmethod
     def from_config(
         cls,
         config: KickConfig,
-        chatroom_id: int,
-        on_event: OnEvent,
+        chatroom_id: int | None,
+        on_event: OnEvent | None,
         emotes: EmoteParser,
         **kwargs: Any,
     ) -> ChatClient:
@@ -157,6 +131,41 @@ class ChatClient:
         if self._ws is not None and self._closing is None:
             self._closing = asyncio.get_running_loop().create_task(self._ws.close())
 
+    def add_route(self, channels: list[str], on_event: OnEvent) -> None:
+        """Carry `channels` on this socket too, their frames going to `on_event`."""
+        for channel in channels:
+            if channel not in self._routes:
+                self.channels.append(channel)
+                self._send_now(
+                    {"event": "pusher:subscribe", "data": {"auth": "", "channel": channel}}
+                )
+            self._routes[channel] = on_event
+        if not self.subscribed.issuperset(self.channels):
+            self.ready.clear()
+
+    def remove_route(self, channels: list[str]) -> None:
+        """Stop carrying `channels` (unsubscribed at once when connected)."""
+        for channel in channels:
+            if self._routes.pop(channel, None) is None:
+                continue
+            self.channels.remove(channel)
+            self.subscribed.discard(channel)
+            self._send_now({"event": "pusher:unsubscribe", "data": {"channel": channel}})
+
+    def _send_now(self, frame: dict[str, Any]) -> None:
+        """Send on the live socket without waiting; with none, the next connect subscribes."""
+        ws = self._live_ws
+        if ws is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._send_quietly(ws, json.dumps(frame)))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    @staticmethod
+    async def _send_quietly(ws: ClientConnection, text: str) -> None:
+        with contextlib.suppress(ConnectionClosed, OSError):  # the reconnect resubscribes
+            await ws.send(text)
+
     async def run(self) -> None:
         """Connect, read and reconnect until stop(); raises PusherRefused on 4000-4099.
 
@@ -173,7 +182,7 @@ class ChatClient:
                     break
                 delay = self._next_delay(outcome)
                 if delay > 0:
-                    log.info("chat %s: reconnecting in %.1f s", self.chatroom_id, delay)
+                    log.info("chat %s: reconnecting in %.1f s", self.name, delay)
                     await self._pause(delay)
         finally:
             if self._closing is not None:
@@ -199,22 +208,22 @@ class ChatClient:
             reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
             self.stats.last_close_code = code
             if not self._stopping:
-                log.warning("chat %s: connection closed (%s %s)", self.chatroom_id, code, reason)
+                log.warning("chat %s: connection closed (%s %s)", self.name, code, reason)
             return _Outcome(code, reason)
         except _Stale:
             self.stats.stale += 1
             log.warning(
                 "chat %s: no answer to our ping within %.0f s; connection is stale",
-                self.chatroom_id,
+                self.name,
                 self._pong_timeout,
             )
             return _Outcome(None, "stale")
         except (OSError, TimeoutError, WebSocketException) as exc:
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("chat %s: cannot connect: %s", self.chatroom_id, self.stats.last_error)
+            log.warning("chat %s: cannot connect: %s", self.name, self.stats.last_error)
             return _Outcome(None, "connect failed")
         finally:
-            self._ws = None
+            self._ws = self._live_ws = None
             self.subscribed.clear()
             self.ready.clear()
             self.stats.connected = False
@@ -223,16 +232,20 @@ class ChatClient:
     async def _serve(self, ws: ClientConnection) -> None:
         async with asyncio.timeout(self._open_timeout):
             while True:
-                frame = self._parse(await ws.recv())
+                _channel, frame = self._parse(await ws.recv())
                 if isinstance(frame, ControlFrame):
                     if frame.event == "pusher:connection_established":
                         self._established(frame)
                         break
                     if frame.event == "pusher:error":
                         self._record_error(frame)
-        for channel in self.channels:
-            sub = {"event": "pusher:subscribe", "data": {"auth": "", "channel": channel}}
-            await ws.send(json.dumps(sub))
+        sent: set[str] = set()
+        while todo := [c for c in self.channels if c not in sent]:  # routes added meanwhile too
+            for channel in todo:
+                sub = {"event": "pusher:subscribe", "data": {"auth": "", "channel": channel}}
+                await ws.send(json.dumps(sub))
+                sent.add(channel)
+        self._live_ws = ws
         self.stats.connects += 1
         self.stats.connected = True
         while True:
@@ -259,32 +272,32 @@ class ChatClient:
 
     def _established(self, frame: ControlFrame) -> None:
         server = frame.data.get("activity_timeout")
-        if isinstance(server, int | float) and server > 0:
+        if isinstance(server, int | float) and not isinstance(server, bool) and server > 0:
             self.activity_timeout_s = min(self._max_activity, float(server))
         log.info(
             "chat %s: connected (socket %s, activity timeout %.0f s)",
-            self.chatroom_id,
+            self.name,
             frame.data.get("socket_id"),
             self.activity_timeout_s,
         )
 
-    def _parse(self, raw: str | bytes) -> ChatMessage | ControlFrame | None:
+    def _parse(self, raw: str | bytes) -> tuple[str | None, ChatMessage | ControlFrame | None]:
         try:
-            return parse_frame(raw, self._clock(), self._emotes)
+            return parse_routed(raw, self._clock(), self._emotes)
         except FrameError as exc:
             self.stats.malformed += 1
             level = logging.WARNING if self.stats.malformed <= 3 else logging.DEBUG
-            log.log(level, "chat %s: skipping malformed frame: %s", self.chatroom_id, exc)
-            return None
+            log.log(level, "chat %s: skipping malformed frame: %s", self.name, exc)
+            return None, None
 
     async def _handle(self, ws: ClientConnection, raw: str | bytes) -> None:
-        item = self._parse(raw)
+        channel, item = self._parse(raw)
         if item is None:
             return
         if isinstance(item, ChatMessage):
             self.stats.messages += 1
             self.stats.last_message_t = item.t
-            self._deliver(item)
+            self._deliver(item, channel)
             return
         event = item.event
         if event == "pusher:ping":
@@ -295,12 +308,12 @@ class ChatClient:
         elif event == "pusher:error":
             self._record_error(item)
         elif event in (LIVE_EVENT, OFFLINE_EVENT):
-            self._deliver(item)
+            self._deliver(item, channel)
 
     def _subscribed(self, channel: str) -> None:
         self.subscribed.add(channel)
-        log.info("chat %s: subscribed to %s", self.chatroom_id, channel)
-        if channel == self.channels[0]:
+        log.info("chat %s: subscribed to %s", self.name, channel)
+        if channel.startswith("chatrooms."):
             # Only a session that got this far counts as healthy enough to reset the backoff.
             self._backoff.reset()
             self._immediate_ok = True
@@ -312,14 +325,20 @@ class ChatClient:
         code = frame.data.get("code")
         self._error_code = code if isinstance(code, int) else None
         self.stats.last_error = f"pusher:error {code}: {frame.data.get('message')}"
-        log.warning("chat %s: %s", self.chatroom_id, self.stats.last_error)
+        log.warning("chat %s: %s", self.name, self.stats.last_error)
 
-    def _deliver(self, item: ChatMessage | ControlFrame) -> None:
+    def _deliver(self, item: ChatMessage | ControlFrame, channel: str | None) -> None:
+        fn = self._routes.get(channel) if channel is not None else None
+        if fn is None:  # a frame without (or with another) channel: only a one-room socket
+            owners = set(self._routes.values())  # can tell whose it is
+            if len(owners) != 1:
+                return
+            fn = owners.pop()
         try:
-            self._on_event(item)
+            fn(item)
         except Exception:
             self.stats.callback_errors += 1
-            log.exception("chat %s: event callback failed", self.chatroom_id)
+            log.exception("chat %s: event callback failed", self.name)
 
     # ---- reconnect policy -----------------------------------------------------------------
 
@@ -353,7 +372,7 @@ class ChatClient:
             logging.ERROR if self._refusals == 1 else logging.WARNING,
             "chat %s: Pusher refused the connection with code %d (%s)%s; check kick.pusher_key "
             "and kick.pusher_url; %s",
-            self.chatroom_id, code, words,
+            self.name, code, words,
             "" if self._refusals == 1 else f", {self._refusals} times in a row", then,
         )  # fmt: skip
         if self._refused_retry_s is None:

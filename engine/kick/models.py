@@ -36,7 +36,25 @@ class ChannelNotFound(KickError):
 
 
 class KickUnavailable(KickError):
-    """Kick could not be asked (blocked, rate limited, down) after bounded retries."""
+    """Kick could not be asked (blocked, rate limited, down) after bounded retries.
+
+    ``retry_in_s``: when Kick asked for quiet (Retry-After, capped), how long until we ask
+    again, so an operator is told the real wait instead of "try again in a minute"."""
+
+    def __init__(
+        self,
+        message: str,
+        slug: str | None = None,
+        status: int | None = None,
+        retry_in_s: float | None = None,
+    ) -> None:
+        super().__init__(message, slug, status)
+        self.retry_in_s = retry_in_s
+
+
+class KickBadAnswer(KickUnavailable):
+    """Kick answered, but with something we refuse to trust: an id out of range, a slug that
+    is not a channel name, a field of the wrong type. Never saved, never subscribed to."""
 
 
 class KickAuthError(KickUnavailable):
@@ -169,69 +187,3 @@ def normalize_slug(slug: str) -> str:
             f"not a valid Kick channel name: {slug!r} (1-25 letters, digits, '_' or '-')"
         )
     return norm
-
-
-@dataclass(slots=True, frozen=True)
-class OfficialChannel:
-    """One channel as the official API reports it (status plus the broadcaster's user id)."""
-
-    status: LiveStatus
-    user_id: int | None
-
-
-def info_from_site(slug: str, payload: Any) -> ChannelInfo:
-    """ChannelInfo from the site payload; a shape we cannot read is KickUnavailable, not a crash."""
-    try:
-        chatroom_id = int(payload["chatroom"]["id"])
-        channel_id = int(payload["id"])
-        user_raw = payload.get("user_id")
-        user_id = int(user_raw) if user_raw is not None else None
-        real_slug = str(payload.get("slug") or slug).lower()
-        ls = payload.get("livestream")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise KickUnavailable(
-            f"Kick channel lookup for {slug} returned an unexpected shape (missing {exc})", slug
-        ) from exc
-    if not isinstance(ls, dict) or ls.get("is_live") is False:
-        return ChannelInfo(real_slug, channel_id, user_id, chatroom_id, False, None, 0, None, None)
-    lid = ls.get("id")
-    return ChannelInfo(
-        slug=real_slug,
-        channel_id=channel_id,
-        user_id=user_id,
-        chatroom_id=chatroom_id,
-        live=True,
-        livestream_id=int(lid) if isinstance(lid, int | str) and str(lid).isdigit() else None,
-        viewers=_int(ls.get("viewer_count")),
-        title=ls.get("session_title") if isinstance(ls.get("session_title"), str) else None,
-        started_at=parse_kick_time(ls.get("start_time") or ls.get("created_at")),
-    )
-
-
-def parse_official(body: dict[str, Any]) -> dict[str, OfficialChannel]:
-    out: dict[str, OfficialChannel] = {}
-    items = body.get("data")
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("slug"), str):
-            continue
-        raw_stream = item.get("stream")
-        stream: dict[str, Any] = raw_stream if isinstance(raw_stream, dict) else {}
-        live = bool(stream.get("is_live"))
-        title = item.get("stream_title")
-        uid = item.get("broadcaster_user_id")
-        status = LiveStatus(
-            live=live,
-            viewers=_int(stream.get("viewer_count")) if live else 0,
-            started_at=parse_kick_time(stream.get("start_time")) if live else None,
-            livestream_id=None,
-            title=title if isinstance(title, str) else None,
-        )
-        out[item["slug"].lower()] = OfficialChannel(status, uid if isinstance(uid, int) else None)
-    return out
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 
 from engine.config import KickConfig
@@ -64,11 +65,20 @@ class AppToken:
                     None,
                     status,
                 )
-            try:
-                ttl = float(body.get("expires_in", 3600))
-            except (TypeError, ValueError):
-                ttl = 3600.0
+            ttl = _lifetime(body.get("expires_in", 3600))
             self.current = token
             self._expires = self._monotonic() + ttl - min(300.0, ttl * 0.1)
             log.info("Kick OAuth: app token obtained, valid for %.0f s", ttl)
             return token
+
+
+def _lifetime(value: object) -> float:
+    """Kick's expires_in, held to 60 s .. 1 day: 10^30 must not keep a token forever (a 401
+    still renews it, but only after a failed call), -5 must not fetch one per request."""
+    try:
+        ttl = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 3600.0
+    if not math.isfinite(ttl):
+        return 3600.0
+    return min(max(ttl, 60.0), 86_400.0)

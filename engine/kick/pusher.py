@@ -83,6 +83,24 @@ def parse_frame(
     frame = _loads(raw)
     if not isinstance(frame, dict):
         raise FrameError("frame is not a JSON object")
+    return _parse_obj(frame, recv_t, emotes)
+
+
+def parse_routed(
+    raw: str | bytes, recv_t: float, emotes: EmoteParser
+) -> tuple[str | None, ChatMessage | ControlFrame | None]:
+    """Like :func:`parse_frame`, with the frame's Pusher channel (``chatrooms.N.v2``, None
+    when it has none): one socket carries many chatrooms, and this says whose line it is."""
+    frame = _loads(raw)
+    if not isinstance(frame, dict):
+        raise FrameError("frame is not a JSON object")
+    channel = frame.get("channel")
+    return (channel if isinstance(channel, str) else None), _parse_obj(frame, recv_t, emotes)
+
+
+def _parse_obj(
+    frame: dict[str, Any], recv_t: float, emotes: EmoteParser
+) -> ChatMessage | ControlFrame | None:
     event = frame.get("event")
     if not isinstance(event, str):
         raise FrameError("frame has no event name")

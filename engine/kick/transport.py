@@ -11,6 +11,10 @@ Cloudflare and Kick send it. It is also remembered per host as a "not before" ti
 Feed shares this transport: while it runs, other requests to that host wait it out when it fits
 their budget and fail fast otherwise, instead of hammering a host that asked for quiet (and
 earning a longer block). A Retry-After beyond the budget ends the request at once.
+
+A Retry-After is capped at ``kick.retry_after_max_s`` (default 300 s): one 429 asking for
+99999 s once silenced every Kick request for ~28 h, so a stream going live was never noticed.
+The log line keeps Kick's figure; errors carry the real (capped) wait as ``retry_in_s``.
 """
 
 from __future__ import annotations
@@ -105,7 +109,9 @@ class KickTransport:
                 if resp.status_code in RETRYABLE or resp.status_code >= 500:
                     problem = describe_failure(resp)
                     if resp.status_code in RETRY_AFTER_STATUSES:
-                        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                        retry_after = self._capped(
+                            parse_retry_after(resp.headers.get("Retry-After")), host, what
+                        )
                 else:
                     try:
                         body = resp.json()
@@ -124,10 +130,11 @@ class KickTransport:
                         what, subject, problem, self._max_retry_s, host, retry_after,
                     )  # fmt: skip
                     raise KickUnavailable(
-                        f"Kick is rate limiting us ({what} for {subject}): {problem}; "
-                        f"not asking {host} again for {retry_after:.0f} s",
+                        f"Kick is rate limiting us ({what} for {subject}): HTTP "
+                        f"{last_status}; not asking {host} again for {retry_after:.0f} s",
                         subject,
                         last_status,
+                        retry_after,
                     )
             delay = retry_after if retry_after is not None else backoff.next_delay()
             if attempt >= max_attempts or waited + delay > self._max_retry_s:
@@ -156,6 +163,19 @@ class KickTransport:
             subject,
             last_status,
         )
+
+    def _capped(self, asked: float | None, host: str, what: str) -> float | None:
+        """Kick's Retry-After, cut to ``kick.retry_after_max_s``; the cut is logged once per
+        answer with Kick's own figure, so the operator sees both."""
+        cap = max(0.0, self._cfg.retry_after_max_s)
+        if asked is None or asked <= cap:
+            return asked
+        log.warning(
+            "Kick %s: %s asked for %.0f s of quiet (Retry-After); waiting %.0f s instead "
+            "(kick.retry_after_max_s)",
+            what, host, asked, cap,
+        )  # fmt: skip
+        return cap
 
     def _hold(self, host: str, seconds: float) -> None:
         """Remember that `host` asked for `seconds` of quiet (the later of two asks wins)."""
@@ -191,6 +211,7 @@ class KickTransport:
             f"{remaining:.0f} s to go",
             subject,
             None,
+            remaining,
         )
 
 

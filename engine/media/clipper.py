@@ -43,6 +43,7 @@ from engine.media.ffmpeg_job import (
     file_size,
     height_for,
     io_failure,
+    is_disk_full,
     publish,
     remove_stale_scratch,
     run_ffmpeg,
@@ -141,7 +142,8 @@ class Clipper:
 
     @property
     def renditions(self) -> tuple[str, ...]:
-        return self._renditions or tuple(self.index.renditions)
+        skip = self.index.same_as_original  # previews found to be the original's own stream
+        return tuple(r for r in self._renditions or self.index.renditions if r not in skip)
 
     def in_use(self, seg: Segment) -> bool:
         """For ``SegmentIndex.prune(keep=...)``: a cut in progress still reads this file."""
@@ -190,12 +192,15 @@ class Clipper:
             original.unlink(missing_ok=True)  # never a broken file under a final name
             raise io_failure(f"the cut {original.name} is unreadable", exc) from exc
         duration = info.duration or 0.0
-        preview, prev_r, transcoded = await self._preview(
-            original, start, end, limit_bytes, base, duration
-        )
-        thumb = None
-        if self.thumbnail:
-            thumb = await self._thumbnail(float(window.t), start, end, base)
+        try:
+            preview, prev_r, transcoded = await self._preview(
+                original, start, end, limit_bytes, base, duration
+            )
+            thumb = await self._thumbnail(window.t, start, end, base) if self.thumbnail else None
+        except ClipError as exc:  # disk full: the whole clip is cut again later, free its room
+            for path in (original, self.out_dir / f"{base}-preview.mp4") if exc.disk_full else ():
+                path.unlink(missing_ok=True)
+            raise
         return ClipFiles(
             original=original,
             preview=preview,
@@ -335,7 +340,8 @@ class Clipper:
         return sources[i]
 
     async def _thumbnail(self, t: float, start: float, end: float, base: str) -> Path | None:
-        """JPEG of the frame at ``t`` (clamped into what was recorded), at most 720 lines."""
+        """JPEG of the frame at ``t`` (clamped into what was recorded), at most 720 lines; an
+        unreadable frame costs only the thumbnail, a full disk is the clip's ``disk_full``."""
         for r in reversed(self.renditions):
             segs = [s for s in self.index.segments_for(start, end, r) if s.path.exists()]
             if not segs:
@@ -351,6 +357,8 @@ class Clipper:
                         cut_head, seg.path, offset, Path(tmp) / "head.ts"
                     )
                 except (OSError, av.error.FFmpegError, ValueError) as exc:
+                    if is_disk_full(exc):
+                        raise io_failure(f"thumbnail of {base}", exc) from exc
                     log.warning("no thumbnail: %s", exc)
                     return None
                 part = Path(tmp) / "thumb.jpg"
@@ -362,6 +370,8 @@ class Clipper:
                 try:
                     await self._run(out, f"thumbnail of {base}")
                 except ClipError as exc:
+                    if exc.disk_full:
+                        raise
                     log.warning("no thumbnail: %s", exc)
                     return None
                 if not part.exists() or part.stat().st_size == 0:

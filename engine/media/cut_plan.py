@@ -18,7 +18,7 @@ from pathlib import Path
 
 import av
 
-from engine.media.ffmpeg_job import ClipError, write_listing
+from engine.media.ffmpeg_job import ClipError, read_failure, write_listing
 from engine.media.open_segment import usable_for
 from engine.media.probe import cut_head, probe
 from engine.media.segments import Segment, covered
@@ -60,7 +60,7 @@ async def plan_cut(segs: list[Segment], start: float, end: float, tmp: Path) -> 
             cut_head, first.path, max(0.0, start - first.start_t), tmp / "head.ts", limit
         )
     except (OSError, av.error.FFmpegError, ValueError) as exc:
-        raise ClipError(f"unreadable segment {first.path}: {exc}") from exc
+        raise read_failure(first.path, exc) from exc
     entries = [(head.path, head.outpoint)]
     for s in segs[1:]:
         outpoint = None
@@ -70,7 +70,7 @@ async def plan_cut(segs: list[Segment], start: float, end: float, tmp: Path) -> 
             try:
                 info = await asyncio.to_thread(probe, s.path)
             except (OSError, av.error.FFmpegError) as exc:
-                raise ClipError(f"unreadable segment {s.path}: {exc}") from exc
+                raise read_failure(s.path, exc) from exc
             outpoint = (info.start_time or 0.0) + s.duration
         entries.append((s.path, outpoint))
     listing = tmp / "list.ffconcat"

@@ -4,7 +4,8 @@ Every clip file is written under a temporary name in a `.cut-*` work dir beside 
 filesystem, so the final rename is atomic) and renamed when complete: a crash, a dead ffmpeg or
 a full disk never leaves a half-written file under a final name, and a crash's work dirs are
 recognisable and removed at the next start. ffmpeg's failures come back as ClipError with its
-last stderr lines, and "No space left on device" is flagged (``disk_full``) so the pipeline puts
+last stderr lines, and "No space left on device" or "Disk quota exceeded" is flagged
+(``disk_full``) so the pipeline puts
 the clip back to be cut again once there is room instead of losing it. The clipper's own file
 work (work dirs, the concat listing, the rename) fails the same way: a ClipError, ENOSPC flagged,
 never a raw OSError that would kill the clip job.
@@ -40,12 +41,27 @@ class ClipError(RuntimeError):
 
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _PROGRESS_LINE = re.compile(r"^[a-z0-9_]+=\S*$")  # `-progress` output: key=value, no spaces
+# How ffmpeg words ENOSPC and EDQUOT in its stderr (strerror), whichever step wrote it.
+_FULL_WORDS = ("No space left on device", "Disk quota exceeded", "ENOSPC", "EDQUOT")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC or EDQUOT, raised by Python or by PyAV (whose errno errors are OSErrors too)."""
+    return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
 
 
 def io_failure(what: str, exc: BaseException) -> ClipError:
     """The ClipError for a file-system or media-read failure; a full disk (or quota) is flagged."""
-    full = isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    full = is_disk_full(exc)
     return ClipError(f"{what}: {exc}{' (disk full)' if full else ''}", disk_full=full)
+
+
+def read_failure(path: Path, exc: BaseException) -> ClipError:
+    """A segment could not be read *or its head copied*: only a truly unreadable input is
+    "unreadable"; a full disk while writing the copy is disk-full (the clip waits for room)."""
+    if is_disk_full(exc):
+        return io_failure(f"no room to prepare the cut of {path.name}", exc)
+    return ClipError(f"unreadable segment {path}: {exc}")
 
 
 def write_listing(path: Path, entries: list[tuple[Path, float | None]]) -> None:
@@ -114,12 +130,14 @@ async def run_ffmpeg(
     try:
         code, tail = await run_to_end(argv, timeout_s, on_line=on_line if progress else None)
     except OSError as exc:
+        if is_disk_full(exc):
+            raise io_failure(f"{what}: cannot run ffmpeg", exc) from exc
         raise ClipError(f"{what}: cannot run ffmpeg ({ffmpeg}): {exc}") from exc
     text = "\n".join(tail)
     if code is None:
         raise ClipError(f"{what}: ffmpeg timed out", stderr=text)
     if code != 0:
-        full = "No space left on device" in text or "ENOSPC" in text
+        full = any(words in text for words in _FULL_WORDS)
         hint = " (disk full)" if full else ""
         raise ClipError(f"{what}: ffmpeg exited with {code}{hint}", stderr=text, disk_full=full)
 

@@ -34,7 +34,7 @@ from engine.backoff import Backoff
 from engine.media.ffmpeg_bin import ffmpeg_exe, streamlink_cmd
 from engine.media.open_segment import first_name, next_name, open_entry
 from engine.media.probe import packet_span
-from engine.media.procs import read_lines, reap, start_process, stop_process
+from engine.media.procs import reap, start_process, stop_process
 from engine.media.recorder_cmd import (
     SLUG_RE,
     ffmpeg_argv,
@@ -42,7 +42,8 @@ from engine.media.recorder_cmd import (
     streamlink_argv,
     validate_slug,
 )
-from engine.media.recorder_run import Run
+from engine.media.recorder_run import Run, pump
+from engine.media.renditions import RenditionProbe
 from engine.media.segments import (
     Segment,
     SegmentIndex,
@@ -78,12 +79,14 @@ class Recorder:
         stop_timeout_s: float = 5.0,
         stream_timeout_s: float = 20.0,
         live_edge: int = 3,
+        queue_deadline: float = 10.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         ffmpeg: str | None = None,
         streamlink: Sequence[str] | None = None,
         streamlink_args: Sequence[str] = (),
         on_segment: Callable[[Segment], None] | None = None,
         stall_timeout_s: float | None = None,
+        probe_renditions: bool = True,
         rand: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -103,6 +106,7 @@ class Recorder:
         self.stop_timeout_s = stop_timeout_s
         self.stream_timeout_s = stream_timeout_s
         self.live_edge = live_edge
+        self.queue_deadline = queue_deadline
         self._sleep = sleep
         self._ffmpeg = ffmpeg or ffmpeg_exe()
         self._streamlink = list(streamlink) if streamlink else streamlink_cmd()
@@ -121,6 +125,11 @@ class Recorder:
         self.stalls: dict[str, int] = dict.fromkeys(self.renditions, 0)
         self.state: dict[str, str] = dict.fromkeys(self.renditions, "stopped")
         self.last_error: dict[str, str] = {}
+        #: which preview renditions are the original's own stream (engine/media/renditions.py)
+        self.probe = RenditionProbe(
+            self.slug, self._streamlink, self.stream_url, self._streamlink_args, self.index,
+            self.renditions if probe_renditions else self.renditions[:1],
+        )  # fmt: skip
 
     # -- public ------------------------------------------------------------------------------
     def dir_for(self, rendition: str) -> Path:
@@ -138,6 +147,7 @@ class Recorder:
             if self.running:
                 return
             self._stop_evt = asyncio.Event()
+            self.probe.reset()
             for r in self.renditions:
                 self.dir_for(r).mkdir(parents=True, exist_ok=True)
                 self._tasks[r] = asyncio.create_task(
@@ -159,6 +169,7 @@ class Recorder:
             for r, t in tasks.items():  # only what this stop awaited
                 if self._tasks.get(r) is t:
                     del self._tasks[r]
+            await self.probe.aclose()  # a listing in flight: its streamlink is reaped too
 
     def pids(self) -> dict[str, dict[str, int]]:
         """Current children per rendition: ``{"best": {"streamlink": 123, "ffmpeg": 124}}``."""
@@ -181,6 +192,9 @@ class Recorder:
         backoff = Backoff(
             self.backoff_initial_s, self.backoff_max_s, rand=lambda: 0.5 + 0.5 * self._rand()
         )
+        if await self.probe.same_as_original(rendition, self._stop_evt):
+            self.state[rendition] = f"same stream as {self.renditions[0]}: recorded once"
+            return
         while not self._stop_evt.is_set():
             self.state[rendition] = "starting"
             try:
@@ -211,7 +225,8 @@ class Recorder:
         out.mkdir(parents=True, exist_ok=True)
         sl_argv = streamlink_argv(
             self._streamlink, self.stream_url, rendition, live_edge=self.live_edge,
-            stream_timeout_s=self.stream_timeout_s, extra=self._streamlink_args,
+            stream_timeout_s=self.stream_timeout_s, queue_deadline=self.queue_deadline,
+            extra=self._streamlink_args,
         )  # fmt: skip
         ff_argv = ffmpeg_argv(self._ffmpeg, out / f"{run.run_id}_%05d.ts", self.segment_s)
         run.open_path = out / first_name(run.run_id)
@@ -236,9 +251,9 @@ class Recorder:
             self.slug, rendition, run.streamlink.pid, run.ffmpeg.pid,
         )  # fmt: skip
         readers = [
-            asyncio.create_task(self._pump(run, run.streamlink.stderr, self._on_streamlink)),
-            asyncio.create_task(self._pump(run, run.ffmpeg.stdout, self._on_listed)),
-            asyncio.create_task(self._pump(run, run.ffmpeg.stderr, self._on_ffmpeg_log)),
+            asyncio.create_task(pump(self.slug, run, run.streamlink.stderr, self._on_streamlink)),
+            asyncio.create_task(pump(self.slug, run, run.ffmpeg.stdout, self._on_listed)),
+            asyncio.create_task(pump(self.slug, run, run.ffmpeg.stderr, self._on_ffmpeg_log)),
         ]
         waits = [
             asyncio.ensure_future(reap(run.streamlink)),
@@ -290,25 +305,6 @@ class Recorder:
                 run.stalled = True
                 return
             await asyncio.sleep(min(left, 1.0) + 0.01)
-
-    async def _pump(
-        self,
-        run: Run,
-        stream: asyncio.StreamReader | None,
-        handle: Callable[[Run, str], None],
-    ) -> None:
-        """Drain ``stream`` to EOF, handing each line over; a failing handler is logged (once a
-        run) and the draining goes on: a pipe nobody reads blocks the child writing it."""
-        if stream is None:
-            return
-        failed = False
-        async for raw in read_lines(stream):
-            try:
-                handle(run, raw.decode("utf-8", "replace").rstrip())
-            except Exception:
-                if not failed:
-                    log.exception("%s/%s: cannot handle an output line", self.slug, run.rendition)
-                failed = True
 
     def _on_streamlink(self, run: Run, line: str) -> None:
         parsed = parse_streamlink_line(line)

@@ -23,7 +23,14 @@ ffmpeg flags, and why:
 - ``-map 0:v:0? -map 0:a:0?``: only the media; Kick/IVS also carry a timed-ID3 data stream.
 streamlink runs with ``--loglevel debug`` because its HLS debug lines carry each segment's
 EXT-X-PROGRAM-DATE-TIME, which times the files (see engine/media/segments.py); ``--stream-timeout``
-bounds how long a silent stream (gone offline) keeps a pipeline up; ``--hls-live-edge`` (3, the
+bounds how long a silent stream (gone offline) keeps a pipeline up;
+``--stream-segmented-queue-deadline`` (streamlink >= 8.1.1; ``recording.queue_deadline``, 10):
+streamlink ends a run when no new segment was queued for this many target durations (default 3:
+6 s on Kick's 2 s segments), so a short upstream playlist stall became a restart and a restart
+gap; 10 (20 s on Kick) matches ``--stream-timeout`` and outlasts such stalls, while an ended stream
+still stops within it. Not set: ``--hls-live-restart`` (it would rejoin at the start of the DVR
+window, recording minutes that are already on disk); ``--stream-segment-attempts``/``-timeout``
+keep their defaults (a failed segment is skipped, never fatal). ``--hls-live-edge`` (3, the
 default) is how far behind live a (re)start joins, which is also why a quick restart overlaps
 the previous run instead of leaving a hole (the index trims the overlap).
 """
@@ -73,6 +80,7 @@ def streamlink_argv(
     *,
     live_edge: int,
     stream_timeout_s: float,
+    queue_deadline: float = 10.0,
     extra: Sequence[str] = (),
 ) -> list[str]:
     """``streamlink --stdout`` at debug level (its HLS lines carry each segment's PDT)."""
@@ -82,6 +90,7 @@ def streamlink_argv(
         "--loglevel", "debug", "--stdout",
         "--hls-live-edge", str(live_edge),
         "--stream-timeout", str(stream_timeout_s),
+        "--stream-segmented-queue-deadline", f"{queue_deadline:g}",
         *extra,
         *quality[:-1],
         url,

@@ -7,11 +7,16 @@ what the line handlers, the stall watchdog and crash recovery share.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.media.procs import read_lines
 from engine.media.segments import StreamTimeline
+
+log = logging.getLogger("engine.media.recorder")
 
 
 @dataclass
@@ -32,3 +37,23 @@ class Run:
     stalled: bool = False
     open_path: Path | None = None  # the file ffmpeg writes now, begun at output time open_start
     open_start: float = 0.0
+
+
+async def pump(
+    slug: str,
+    run: Run,
+    stream: asyncio.StreamReader | None,
+    handle: Callable[[Run, str], None],
+) -> None:
+    """Drain ``stream`` to EOF, handing each line over; a failing handler is logged (once a
+    run) and the draining goes on: a pipe nobody reads blocks the child writing it."""
+    if stream is None:
+        return
+    failed = False
+    async for raw in read_lines(stream):
+        try:
+            handle(run, raw.decode("utf-8", "replace").rstrip())
+        except Exception:
+            if not failed:
+                log.exception("%s/%s: cannot handle an output line", slug, run.rendition)
+            failed = True

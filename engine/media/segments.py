@@ -100,6 +100,8 @@ class SegmentIndex:
         self.max_entries = max_entries
         self._r: dict[str, _Rend] = {r: _Rend() for r in self.renditions}
         self._orphans: list[Segment] = []  # superseded entries whose files prune deletes
+        #: preview renditions not recorded: they resolve to the original's own stream
+        self.same_as_original: set[str] = set()
 
     def _rend(self, rendition: str) -> _Rend:
         if rendition not in self._r:

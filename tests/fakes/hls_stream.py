@@ -270,6 +270,7 @@ class FakeHLS:
         self._t0: dict[str, float] = {}
         self._offline_mode: dict[str, str] = {}
         self._stalled: dict[str, int] = {}  # slug -> the last media sequence it keeps serving
+        self.single: set[str] = set()  # slugs whose master lists the first rendition only
         self._last_t0: dict[str, float] = {}  # survives go_offline, for aired_at
         self._cache: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
         self.requests: dict[str, int] = {}
@@ -354,9 +355,15 @@ class FakeHLS:
         return range(max(0, last - self.window + 1), last + 1)
 
     # -- content ---------------------------------------------------------------------------
+    def single_rendition(self, slug: str, single: bool = True) -> None:
+        """Serve ``slug`` with a one-variant master playlist (a channel without transcodes):
+        every quality streamlink is asked for resolves to that one stream."""
+        (self.single.add if single else self.single.discard)(slug)
+
     def master_playlist(self, slug: str) -> str:
         lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
-        for r in self.media.spec.renditions:
+        renditions = self.media.spec.renditions
+        for r in renditions[:1] if slug in self.single else renditions:
             bw = (r.video_kbps + r.audio_kbps) * 1000
             lines.append(
                 f"#EXT-X-STREAM-INF:BANDWIDTH={bw},RESOLUTION={r.width}x{r.height},"

@@ -51,6 +51,10 @@ class FakeChannel:
     started_at: datetime = field(
         default_factory=lambda: datetime(2025, 9, 15, 21, 12, 45, tzinfo=UTC)
     )
+    # Hostile or broken answers (FakeKick.tamper): merged over the real payloads, nested dicts
+    # key by key, so one field can be swapped for anything JSON can carry.
+    site_patch: dict[str, Any] = field(default_factory=dict)
+    official_patch: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +100,7 @@ class FakeKick:
         self.tokens_issued: list[str] = []
         self._valid_tokens: set[str] = set()
         self._failures: list[_Failure] = []
+        self.viewers_body: Any = None  # set by tamper(): served as is by /current-viewers
         self._ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
 
@@ -172,6 +177,22 @@ class FakeKick:
         """
         ra = None if retry_after is None else str(retry_after)
         self._failures.append(_Failure(status, count, ra, body, route))
+
+    def tamper(
+        self,
+        slug: str,
+        site: dict[str, Any] | None = None,
+        official: dict[str, Any] | None = None,
+        *,
+        viewers: Any = None,
+    ) -> None:
+        """Serve hostile or broken answers for `slug`: `site`/`official` are merged over the
+        channel's real payloads (e.g. ``{"slug": "../../tmp/pwn"}``, ``{"chatroom": {"id": -5}}``);
+        `viewers`, when given, is the whole /current-viewers body."""
+        ch = self.channels[slug]
+        ch.site_patch = site or {}
+        ch.official_patch = official or {}
+        self.viewers_body = viewers
 
     def expire_tokens(self) -> None:
         """Invalidate every issued token, as if they had expired server-side."""
@@ -292,9 +313,11 @@ class FakeKick:
         ch = self.channels.get(slug)
         if ch is None:
             return web.json_response(NOT_FOUND_BODY, status=404)
-        return web.json_response(site_payload(ch))
+        return web.json_response(_patched(site_payload(ch), ch.site_patch))
 
     def _current_viewers(self, request: web.Request) -> web.Response:
+        if self.viewers_body is not None:
+            return web.json_response(self.viewers_body)
         wanted = set(request.query.getall("ids[]", []))
         out = [
             {"livestream_id": ch.livestream_id, "viewers": ch.viewers}
@@ -322,7 +345,7 @@ class FakeKick:
         if not auth.startswith("Bearer ") or auth[7:] not in self._valid_tokens:
             return web.json_response({"message": "Unauthorized"}, status=401)
         data = [
-            official_payload(self.channels[s])
+            _patched(official_payload(self.channels[s]), self.channels[s].official_patch)
             for s in request.query.getall("slug", [])
             if s in self.channels
         ]
@@ -374,3 +397,13 @@ def official_payload(ch: FakeChannel) -> dict[str, Any]:
             "url": "",
         },
     }
+
+
+def _patched(payload: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`payload` with `patch` merged over it (nested dicts key by key)."""
+    out = dict(payload)
+    for key, value in patch.items():
+        old = out.get(key)
+        nested = isinstance(old, dict) and isinstance(value, dict)
+        out[key] = _patched(old, value) if nested else value
+    return out

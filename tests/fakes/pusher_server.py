@@ -102,6 +102,11 @@ class FakePusher:
     def connected(self) -> int:
         return len(self._subs)
 
+    @property
+    def channels_by_socket(self) -> list[set[str]]:
+        """What each open socket is subscribed to now (unsubscribes applied)."""
+        return [set(subs) for subs in self._subs.values()]
+
     # ---- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> FakePusher:
@@ -177,6 +182,7 @@ class FakePusher:
             self._touch()
         elif event == "pusher:unsubscribe" and isinstance(data, dict):
             self._subs.get(ws, set()).discard(str(data.get("channel")))
+            self._touch()
         elif event == "pusher:ping" and self.answer_pings:
             await ws.send(_dumps({"event": "pusher:pong", "data": "{}"}))
 
