@@ -32,16 +32,19 @@ from engine.core.app import App
 from engine.core.feed import Feed
 from engine.core.health import report as health_report
 from engine.core.history import StatsHistory
+from engine.core.library import Library
 from engine.core.logging_setup import configure_logging
 from engine.core.pipeline import ClipPipeline
 from engine.core.watch_hub import SessionTracker, WatchHub
 from engine.detection.detector import Detector
 from engine.kick.api import KickApi
+from storage.clip_library import ClipLibraryRepo
 from storage.clips import ClipRepo
 from storage.db import Database
 from storage.sessions import SessionRepo
 from storage.settings import SettingsRepo
 from storage.watches import ChannelCacheRepo, WatchRepo
+from web import launch as dashboard
 
 log = logging.getLogger("bot")
 
@@ -55,6 +58,7 @@ COGS = (
     "cogs.review",
     "cogs.maintenance",
     "cogs.health",
+    "cogs.dashboard",
 )
 
 
@@ -203,6 +207,8 @@ class ClipBot(commands.Bot):
         for ext in COGS:
             await self.load_extension(ext)
         await self.app.start()
+        library = Library(ClipLibraryRepo(self.services.db))  # the web dashboard, beside the feeds
+        await dashboard.start(self, self.config, self.app, library, self.services.extra)
         guilds = self.config.discord.sync_guilds
         if guilds:
             for gid in guilds:
@@ -237,6 +243,8 @@ class ClipBot(commands.Bot):
         step = ["unloading the cogs"]
 
         async def stop_work() -> None:
+            step[0] = "stopping the web dashboard"
+            await dashboard.stop(self.services.extra)
             for ext in tuple(self.extensions):
                 step[0] = f"unloading {ext}"
                 try:

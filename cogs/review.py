@@ -28,6 +28,7 @@ from cogs.review_view import (
     ClipButton,
     as_posted,
     build_view,
+    clip_link,
     custom_id,
     refresh_message,
     stop_open_modals,
@@ -75,16 +76,26 @@ class Review(commands.GroupCog, group_name="review"):
     async def cog_load(self) -> None:
         services_of(self.bot).extra["poster"] = self.post_clip
         self.bot.add_dynamic_items(ClipButton)
+        app_of(self.bot).review_listeners.append(self.on_review)
 
     async def cog_unload(self) -> None:
         extra = services_of(self.bot).extra
         if extra.get("poster") == self.post_clip:
             del extra["poster"]
+        listeners = app_of(self.bot).review_listeners
+        if self.on_review in listeners:
+            listeners.remove(self.on_review)
         self.bot.remove_dynamic_items(ClipButton)
         stop_open_modals()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def on_review(self, row: Any, origin: str) -> None:
+        """App listener: a change made elsewhere (the dashboard) re-renders the Discord message;
+        a button click already edited its own message."""
+        if origin != "discord":
+            await refresh_message(self.bot, row)
 
     # -- posting -------------------------------------------------------------------------------
 
@@ -223,7 +234,8 @@ class Review(commands.GroupCog, group_name="review"):
         is_image = path is not None and path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
         image = f"attachment://{path.name}" if path is not None and is_image else None
         embed = embeds.clip_embed(row, image_url=image)
-        kwargs: dict[str, Any] = {"embed": embed, "view": build_view(row)}
+        view = build_view(row, clip_link(self.bot, row))
+        kwargs: dict[str, Any] = {"embed": embed, "view": view}
         if path is not None:
             kwargs["file"] = discord.File(path, filename=path.name)
         try:

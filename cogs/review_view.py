@@ -94,11 +94,22 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             await errors.report(interaction, exc)
 
 
-def build_view(row: Any) -> discord.ui.View:
+def build_view(row: Any, link: str | None = None) -> discord.ui.View:
+    """The review buttons; `link` (the dashboard's clip page) adds an "Open / original" button."""
     view = discord.ui.View(timeout=None)
     for action, label, style, disabled in button_specs(row):
         view.add_item(ClipButton(action, row.id, label=label, style=style, disabled=disabled))
+    if link is not None:
+        view.add_item(discord.ui.Button(label="Open / original", url=link))
     return view
+
+
+def clip_link(client: discord.Client, row: Any) -> str | None:
+    """The clip's dashboard page when web.public_url is set (and the dashboard is on)."""
+    web = app_of(client).config.web
+    if not web.enabled or not web.public_url:
+        return None
+    return f"{web.public_url.rstrip('/')}/clips/{row.id}"
 
 
 def image_of(message: discord.Message | None) -> str | None:
@@ -138,7 +149,7 @@ async def refresh_message(client: discord.Client, row: Any) -> str:
     try:
         message = await channel.fetch_message(row.message_id)
         embed = embeds.clip_embed(row, image_url=image_of(message))
-        await message.edit(embed=embed, view=build_view(row))
+        await message.edit(embed=embed, view=build_view(row, clip_link(client, row)))
     except (discord.NotFound, discord.Forbidden):
         return "gone"
     except discord.HTTPException as exc:
@@ -174,7 +185,8 @@ async def click(interaction: discord.Interaction, action: str, clip_id: int) -> 
 
 async def update_message(interaction: discord.Interaction, row: Any) -> None:
     embed = embeds.clip_embed(row, image_url=image_of(interaction.message))
-    await interaction.response.edit_message(embed=embed, view=build_view(row))
+    view = build_view(row, clip_link(interaction.client, row))
+    await interaction.response.edit_message(embed=embed, view=view)
 
 
 def as_posted(row: Any) -> Any:

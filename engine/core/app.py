@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from engine.config import Config
+from engine.core.access import may_review
+from engine.core.clip_files import iso_utc as _iso
+from engine.core.clip_files import remove_files as _remove_files
 from engine.core.daily import day_of
 from engine.core.history import Series, StatsHistory
 from engine.core.pipeline import ClipPipeline
@@ -108,6 +109,10 @@ class App:
         self.histories: dict[str, StatsHistory] = {}
         self.clock = clock
         self.on_moment_hooks: list[Callable[[int, Moment, int], Awaitable[None]]] = []
+        # (fresh clip row, origin "discord" | "web") after each review change that took effect:
+        # each front shows what the other did (the review cog re-renders the Discord message of
+        # a web action, the dashboard pushes it to open pages). A failing listener only logs.
+        self.review_listeners: list[Callable[[Any, str], Awaitable[None]]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -265,8 +270,22 @@ class App:
 
     # -- review --------------------------------------------------------------------------------
 
+    async def may_review(self, guild_id: int, manage_guild: bool, role_ids: Iterable[int]) -> bool:
+        """The reviewer rule (engine.core.access) with this guild's configured role."""
+        if manage_guild:
+            return True
+        settings = await self.settings.get(guild_id)
+        return may_review(False, role_ids, settings.reviewer_role_id)
+
     async def review(
-        self, guild_id: int, clip_id: int, action: str, user_id: int, title: str | None = None
+        self,
+        guild_id: int,
+        clip_id: int,
+        action: str,
+        user_id: int,
+        title: str | None = None,
+        *,
+        origin: str = "discord",
     ) -> ReviewOutcome:
         """Apply a review action; idempotent and race-safe (compare-and-set on the status)."""
         clip = await self.clips.get(clip_id)
@@ -302,7 +321,15 @@ class App:
         fresh = await self.clips.get(clip_id)
         if not changed:
             return ReviewOutcome(fresh, False, f"Someone else reviewed it first ({fresh.status}).")
+        await self._announce(fresh, origin)
         return ReviewOutcome(fresh, True, "Done.")
+
+    async def _announce(self, clip: Any, origin: str) -> None:
+        for listener in list(self.review_listeners):
+            try:
+                await listener(clip, origin)
+            except Exception:  # the change is saved; a front that cannot show it only logs
+                log.exception("clip %s: a review listener failed", clip.id)
 
     async def pending(
         self, guild_id: int, streamer: str | None = None, limit: int = 25
@@ -316,15 +343,31 @@ class App:
         return rows, max(len(rows), counts.get("posted", 0))
 
     async def bulk_review(
-        self, guild_id: int, action: str, user_id: int, streamer: str | None = None
+        self,
+        guild_id: int,
+        action: str,
+        user_id: int,
+        streamer: str | None = None,
+        *,
+        ids: Iterable[int] | None = None,
+        origin: str = "discord",
     ) -> list[Any]:
-        """Approve or reject every clip waiting for review; returns the clips it changed."""
+        """Approve or reject every clip waiting for review (or the given ids, at most
+        BULK_LIMIT); returns the clips it changed. Ids of another guild change nothing."""
         if action not in ("approve", "reject"):
             raise UserError(f"Bulk {action!r} is not possible; use approve or reject.")
-        slug = self._slug(streamer) if streamer else None
+        wanted = list(dict.fromkeys(int(i) for i in ids or ()))
+        if len(wanted) > BULK_LIMIT:
+            raise UserError(f"At most {BULK_LIMIT} clips at once.")
+        if ids is None:
+            slug = self._slug(streamer) if streamer else None
+            wanted = [r.id for r in await self.clips.listing(guild_id, "posted", slug, BULK_LIMIT)]
         changed = []
-        for row in await self.clips.listing(guild_id, "posted", slug, BULK_LIMIT):
-            outcome = await self.review(guild_id, row.id, action, user_id)
+        for clip_id in wanted:
+            try:
+                outcome = await self.review(guild_id, clip_id, action, user_id, origin=origin)
+            except UserError:  # gone, or another guild's: skipped like an already-done one
+                continue
             if outcome.changed:
                 changed.append(outcome.clip)
         return changed
@@ -354,18 +397,3 @@ class App:
         """The last `minutes` of one streamer's chat/viewer samples and marks, for /stats."""
         return self.history_of(streamer).series(self.clock(), minutes)
 
-
-def _remove_files(clip: Any) -> None:
-    """A deleted clip's files go at once (the Discord message and its upload stay)."""
-    for name in ("original_path", "preview_path", "thumbnail_path"):
-        path = getattr(clip, name, None)
-        if not path:
-            continue
-        try:
-            Path(path).unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("clip %s: could not delete %s: %s", clip.id, path, exc)
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="seconds")
