@@ -16,6 +16,7 @@ from aiohttp import web
 
 from engine.core.app import UserError
 from engine.core.library import QueryError, parse_query
+from web.auth import SESSION
 from web.live import streamers
 from web.views import clip_json
 
@@ -52,7 +53,7 @@ async def own_clip(dash: Dashboard, request: web.Request) -> Any:
     except ValueError:
         return None
     row = await dash.app.clips.get(clip_id)
-    if row is None or row.guild_id != request["session"].guild_id:
+    if row is None or row.guild_id != request[SESSION].guild_id:
         return None
     return row
 
@@ -79,7 +80,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
             query = parse_query(dict(request.query))
         except QueryError as exc:
             return _error(400, str(exc))
-        page = await dash.library.page(request["session"].guild_id, query)
+        page = await dash.library.page(request[SESSION].guild_id, query)
         return web.json_response({"clips": [clip_json(r) for r in page.clips], "next": page.next})
 
     async def get_clip(request: web.Request) -> web.Response:
@@ -92,7 +93,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         row = await own_clip(dash, request)
         if row is None:
             return _error(404, "no such clip")
-        s = request["session"]
+        s = request[SESSION]
         try:
             outcome = await app.review(s.guild_id, row.id, action, s.user_id, title, origin="web")
         except UserError as exc:
@@ -123,7 +124,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         streamer = request.query.get("streamer") or None
         try:
             limit = min(max(int(request.query.get("limit", "50")), 1), 200)
-            rows, total = await app.pending(request["session"].guild_id, streamer, limit)
+            rows, total = await app.pending(request[SESSION].guild_id, streamer, limit)
         except ValueError:
             return _error(400, "limit must be a whole number")
         except UserError as exc:
@@ -131,7 +132,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         return web.json_response({"clips": [clip_json(r) for r in rows], "total": total})
 
     async def review_stats(request: web.Request) -> web.Response:
-        return web.json_response(await stats_of(dash, request["session"].guild_id))
+        return web.json_response(await stats_of(dash, request[SESSION].guild_id))
 
     async def bulk(request: web.Request) -> web.Response:
         body = await _body(request)
@@ -140,7 +141,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
             return _error(400, 'action must be "approve" or "reject"')
         if not isinstance(ids, list) or not ids or not all(type(i) is int for i in ids):
             return _error(400, "ids must be a non-empty list of clip ids")
-        s = request["session"]
+        s = request[SESSION]
         try:
             changed = await app.bulk_review(s.guild_id, action, s.user_id, ids=ids, origin="web")
         except UserError as exc:
@@ -150,7 +151,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         )
 
     async def list_streamers(request: web.Request) -> web.Response:
-        return web.json_response({"streamers": await streamers(dash, request["session"].guild_id)})
+        return web.json_response({"streamers": await streamers(dash, request[SESSION].guild_id)})
 
     router.add_get("/api/clips", list_clips)
     router.add_get("/api/clips/{clip_id}", get_clip)

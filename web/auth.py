@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -38,6 +39,10 @@ class Session:
     user_id: int
     csrf: str
     name: str = ""
+
+
+SESSION: web.RequestKey[Session] = web.RequestKey("session", Session)
+FORM: web.RequestKey[Any] = web.RequestKey("form", object)
 
 
 class Sessions:
@@ -94,7 +99,7 @@ def write_refusal(request: web.Request, session: Session, public_url: str) -> st
         return "cross-origin request refused: the Origin header must be this dashboard's"
     sent = request.headers.get("X-CSRF-Token", "")
     if not sent and request.content_type == "application/x-www-form-urlencoded":
-        sent = str((request.get("form") or {}).get("csrf", ""))
+        sent = str((request.get(FORM) or {}).get("csrf", ""))
     if not sent or not hmac.compare_digest(sent, session.csrf):
         return "missing or wrong CSRF token (send the page's X-CSRF-Token header)"
     return None

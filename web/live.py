@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from web.auth import SESSION
 from web.views import clip_json, streamer_json
 
 if TYPE_CHECKING:
@@ -68,9 +69,10 @@ async def streamers(dash: Dashboard, guild_id: int) -> list[dict[str, Any]]:
 
 def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
     async def events(request: web.Request) -> web.StreamResponse:
-        gid = request["session"].guild_id
+        gid = request[SESSION].guild_id
         queue = dash.events.subscribe(gid)
         loop = asyncio.get_running_loop()
+        resp: web.StreamResponse = web.StreamResponse()
         try:
             async with sse_response(request) as resp:
                 next_live = 0.0
@@ -85,6 +87,8 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
                     if item is None:
                         break
                     await resp.send(json.dumps(item), event="clip")
+        except ConnectionResetError:  # the page was closed mid-write: nothing to tell
+            log.debug("live stream of guild %s closed by the browser", gid)
         finally:
             dash.events.unsubscribe(gid, queue)
         return resp

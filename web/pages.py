@@ -17,7 +17,7 @@ from engine.core.chart import render_chart_async
 from engine.core.library import QueryError, parse_query
 from engine.core.login import LinkRefused
 from web.api import own_clip, stats_of
-from web.auth import own_origins
+from web.auth import SESSION, own_origins
 from web.live import streamers
 from web.views import MEDIA_KINDS, bars, clip_json, has_file
 
@@ -56,7 +56,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         response = web.HTTPSeeOther("/clips")
         dash.sessions.set_cookie(response, value, request)
         log.info("dashboard: member %s of guild %s logged in", grant.user_id, grant.guild_id)
-        return response
+        raise response
 
     async def logout(request: web.Request) -> web.StreamResponse:
         response = dash.render(
@@ -69,7 +69,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         raise web.HTTPSeeOther("/clips")
 
     async def live_page(request: web.Request) -> web.Response:
-        gid = request["session"].guild_id
+        gid = request[SESSION].guild_id
         found = await streamers(dash, gid)
         recent = await dash.library.page(gid, parse_query({"limit": "10"}))
         context = {
@@ -80,7 +80,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         return dash.render(request, "live.html", context)
 
     async def clips_page(request: web.Request) -> web.Response:
-        gid = request["session"].guild_id
+        gid = request[SESSION].guild_id
         params = dict(request.query)
         try:
             query = parse_query(params)
@@ -113,7 +113,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         )
 
     async def review_page(request: web.Request) -> web.Response:
-        rows, total = await app.pending(request["session"].guild_id, None, 100)
+        rows, total = await app.pending(request[SESSION].guild_id, None, 100)
         return dash.render(
             request,
             "review.html",
@@ -121,7 +121,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         )
 
     async def stats_page(request: web.Request) -> web.Response:
-        gid = request["session"].guild_id
+        gid = request[SESSION].guild_id
         found = await app.stats(gid, None)
         data = await stats_of(dash, gid)
         per: dict[str, dict[str, int]] = {}
@@ -141,7 +141,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         )
 
     async def chart(request: web.Request) -> web.Response:
-        gid = request["session"].guild_id
+        gid = request[SESSION].guild_id
         slug = request.match_info["streamer"]
         if slug not in await app.streamers(gid):
             raise web.HTTPNotFound()

@@ -23,7 +23,16 @@ from engine.core.app import App
 from engine.core.library import Library
 from engine.core.login import LoginLinks
 from web import api, live, pages
-from web.auth import SAFE_METHODS, MemberLookup, Rights, Session, Sessions, write_refusal
+from web.auth import (
+    FORM,
+    SAFE_METHODS,
+    SESSION,
+    MemberLookup,
+    Rights,
+    Session,
+    Sessions,
+    write_refusal,
+)
 
 log = logging.getLogger("web.server")
 
@@ -120,11 +129,11 @@ class Dashboard:
         session = self.sessions.read(request)
         if session is None:
             return self.refuse(request, 401, "Not logged in: run /dashboard in Discord for a link.")
-        request["session"] = session
+        request[SESSION] = session
         write = request.method not in SAFE_METHODS
         if write:
             if request.content_type == "application/x-www-form-urlencoded":
-                request["form"] = await request.post()
+                request[FORM] = await request.post()
             why = write_refusal(request, session, self.config.web.public_url)
             if why is not None:
                 return self.refuse(request, 403, why)
@@ -148,7 +157,7 @@ class Dashboard:
     def render(
         self, request: web.Request, name: str, context: dict[str, Any], status: int = 200
     ) -> web.Response:
-        session: Session | None = request.get("session")
+        session: Session | None = request.get(SESSION)
         text = self.templates.get_template(name).render(
             {
                 "session": session,

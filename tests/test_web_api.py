@@ -1,0 +1,217 @@
+"""The dashboard's REST API and pages against the real bot (FakeDiscord, real discord.py, real
+SQLite): every route, and every refusal the issue names: no session, a used or expired link,
+a member without the role, a role removed mid-session, another server's clip, a missing CSRF
+token, a cross-origin write. Actions on the web edit the Discord review message; button
+clicks in Discord show on the web (the API and the live event stream)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from tests.test_bot_review import BUTTONS, disabled, fields, posted_clip
+from tests.web_client import dashboard_link, logged_in, redeem
+
+if TYPE_CHECKING:
+    from tests.bot_harness import BotHarness
+
+
+def board(h: BotHarness) -> Any:
+    return h.services.extra["dashboard"]
+
+
+async def test_reads_filters_pages_and_media(harness: BotHarness) -> None:
+    h = harness
+    await h.setup_review()
+    first, _ = await posted_clip(h)
+    second, _ = await posted_clip(h, streamer="trainwreck", trigger="chat_velocity")
+    third, _ = await posted_clip(h, triggers=("keyword", "emote_flood"), trigger="hype_moment")
+    async with logged_in(h, h.cast.reviewer) as user:
+        status, body = await user.call("GET", "/api/clips")
+        assert status == 200 and [c["id"] for c in body["clips"]] == [third, second, first]
+        clip = body["clips"][2]
+        assert clip["streamer"] == "xqc" and clip["status"] == "posted" and clip["score"] == 0.87
+        assert set(clip["media"]) == {"original", "preview", "thumbnail"}
+
+        async def ids(query: str) -> list[int]:
+            status, body = await user.call("GET", f"/api/clips?{query}")
+            assert status == 200, body
+            return [c["id"] for c in body["clips"]]
+
+        assert await ids("streamer=trainwreck") == [second]
+        assert await ids("trigger=emote_flood") == [third]  # a part of a combo finds the combo
+        assert await ids("status=approved") == []
+        assert await ids("sort=score&limit=3") == [third, second, first]  # equal scores: newest
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        assert await ids(f"since={today}&until={today}") == [third, second, first]
+        assert await ids("until=2000-01-01") == []
+        status, page1 = await user.call("GET", "/api/clips?limit=2")
+        assert [c["id"] for c in page1["clips"]] == [third, second] and page1["next"]
+        assert await ids(f"limit=2&before={page1['next']}") == [first]
+        status, body = await user.call("GET", "/api/clips?limit=2&before=2")
+        assert [c["id"] for c in body["clips"]] == [first] and body["next"] is None
+        for bad in ("status=nope", "limit=0", "before=x", "since=yesterday", "sort=random"):
+            status, body = await user.call("GET", f"/api/clips?{bad}")
+            assert status == 400 and body["error"], bad
+
+        status, body = await user.call("PATCH", f"/api/clips/{first}", json={"title": "The ace"})
+        assert status == 200 and body["clip"]["title"] == "The ace"
+        assert await ids("q=ACE") == [first] and await ids("q=%25") == []  # LIKE escaped
+
+        status, one = await user.call("GET", f"/api/clips/{second}")
+        assert status == 200 and one["trigger"] == "chat_velocity"
+        assert one["details"]["viewers"] == 15234
+        status, pending = await user.call("GET", "/api/review/pending")
+        assert [c["id"] for c in pending["clips"]] == [first, second, third]  # oldest first
+        assert pending["total"] == 3
+        status, stats = await user.call("GET", "/api/review/stats")
+        assert stats["pending"] == 3 and stats["approval_rate"] is None
+        status, live = await user.call("GET", "/api/streamers")
+        assert status == 200 and live == {"streamers": []}  # nobody watched in this test
+
+        for path, text in (
+            ("/clips", "The ace"),
+            (f"/clips/{first}", 'id="publish"'),
+            ("/review", "3 waiting"),
+            ("/live", "watches nobody"),
+            ("/stats", "Clips per streamer and day"),
+        ):
+            async with user.http.get(user.base + path) as r:
+                assert r.status == 200 and text in await r.text(), path
+
+        url = f"{user.base}/media/{first}/original"
+        async with user.http.get(url, headers={"Range": "bytes=0-8"}) as r:
+            assert r.status == 206 and await r.read() == b"original "
+            assert r.headers["Content-Range"] == "bytes 0-8/90"
+        async with user.http.get(url + "?download=1") as r:
+            assert "attachment" in r.headers["Content-Disposition"]
+        async with user.http.get(f"{user.base}/media/{first}/secrets") as r:
+            assert r.status == 404
+
+
+async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None:
+    h = harness
+    await h.setup_review()
+    clip, msg = await posted_clip(h)
+    other, other_msg = await posted_clip(h)
+    more = [(await posted_clip(h))[0] for _ in range(2)]
+    async with logged_in(h, h.cast.reviewer) as user:
+        status, body = await user.call("POST", f"/api/clips/{clip}/approve")
+        assert status == 200 and body["changed"] and body["clip"]["status"] == "approved"
+        await h.fake.wait_for(lambda: fields(msg)["Status"].startswith("✅ approved"))
+        status, body = await user.call("POST", f"/api/clips/{clip}/approve")
+        assert status == 409 and not body["changed"]  # already: nothing changes twice
+        status, body = await user.call("POST", f"/api/clips/{clip}/favorite")
+        assert body["clip"]["favorite"] is True
+        status, body = await user.call("PATCH", f"/api/clips/{clip}", json={"title": ""})
+        assert status == 400 and "1 to 100" in body["error"]
+        status, body = await user.call("PATCH", f"/api/clips/{clip}", json={"name": "x"})
+        assert status == 400
+
+        status, body = await user.call(
+            "POST", "/api/review/bulk", json={"action": "reject", "ids": [*more, clip, 999999]}
+        )
+        # like clicking each: the approved one changes its mind too, the unknown id is skipped
+        assert status == 200 and sorted(body["changed"]) == sorted([clip, *more])
+        assert body["unchanged"] == 1
+        for bad in ({"action": "delete", "ids": more}, {"action": "approve", "ids": ["1"]}):
+            status, _ = await user.call("POST", "/api/review/bulk", json=bad)
+            assert status == 400
+
+        # Discord's button shows on the web: in the API and at once on an open page (SSE).
+        async with user.http.get(user.base + "/events") as stream:
+            assert stream.status == 200
+            click = await h.fake.inject_button(other_msg, f"clip:reject:{other}", h.cast.manager)
+            assert (await click.response()).type == 7
+            event = await asyncio.wait_for(next_clip_event(stream), 5)
+            assert event["origin"] == "discord" and event["clip"]["id"] == other
+            assert event["clip"]["status"] == "rejected"
+        status, body = await user.call("GET", f"/api/clips/{other}")
+        assert body["status"] == "rejected"
+
+        status, body = await user.call("DELETE", f"/api/clips/{clip}")
+        assert status == 200 and body["clip"]["status"] == "deleted"
+        assert (await h.app.clips.get(clip)).original_path  # row kept, files gone
+        await h.fake.wait_for(lambda: disabled(msg) == set(BUTTONS))  # Discord shows it
+
+
+async def next_clip_event(stream: aiohttp.ClientResponse) -> dict[str, Any]:
+    event = ""
+    async for raw in stream.content:
+        line = raw.decode().rstrip("\r\n")
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and event == "clip":
+            return dict(json.loads(line.split(":", 1)[1]))
+    raise AssertionError("the event stream ended")
+
+
+async def test_refusals(harness: BotHarness) -> None:
+    h, cast = harness, harness.cast
+    await h.setup_review()
+    clip, _ = await posted_clip(h)
+    base = board(h).base_url
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as anon:
+        for method, path in (("GET", "/api/clips"), ("POST", f"/api/clips/{clip}/approve")):
+            async with anon.request(method, base + path, headers={"Origin": base}) as r:
+                assert r.status == 401 and "run /dashboard" in (await r.json())["error"]
+        async with anon.get(base + "/clips") as r:
+            assert r.status == 401 and "/dashboard" in await r.text()
+
+        # a member without the role is refused by /dashboard, and by a link made for them
+        refused = await h.answer(cast.plain, "dashboard")
+        assert "Only reviewers" in (refused.content or "")
+        status, page = await redeem(anon, board(h).login_url(cast.guild.id, cast.plain.id))
+        assert status == 403 and "may not see this server" in page
+        # a link is used once, and lasts 10 minutes
+        link = await dashboard_link(h, cast.reviewer)
+        async with anon.post(link, headers={"Origin": "http://evil.example"}) as r:
+            assert r.status == 403  # a cross-origin login does not use the link up
+        assert (await redeem(anon, link))[0] == 200
+        status, page = await redeem(anon, link)
+        assert status == 403 and "already used" in page
+        links = board(h).links
+        late = await dashboard_link(h, cast.reviewer)
+        links.clock = lambda: time.time() + 601
+        status, page = await redeem(anon, late)
+        links.clock = time.time
+        assert status == 403 and "expired" in page
+
+    other_guild_clip = await h.ready_clip()
+    await h.app.clips.transition(other_guild_clip, None, status="posted")
+    await h.services.db.execute(
+        "UPDATE clips SET guild_id = 424242 WHERE id = ?", (other_guild_clip,)
+    )
+    async with logged_in(h, cast.reviewer) as user:
+        for method, path in (
+            ("GET", f"/api/clips/{other_guild_clip}"),
+            ("POST", f"/api/clips/{other_guild_clip}/approve"),
+            ("DELETE", f"/api/clips/{other_guild_clip}"),
+        ):
+            status, body = await user.call(method, path)
+            assert status == 404, (method, path, body)
+        status, body = await user.call("GET", "/api/clips")
+        assert [c["id"] for c in body["clips"]] == [clip]
+        async with user.http.get(f"{user.base}/media/{other_guild_clip}/original") as r:
+            assert r.status == 404
+
+        status, body = await user.call(
+            "POST", f"/api/clips/{clip}/approve", headers={"X-CSRF-Token": ""}
+        )
+        assert status == 403 and "CSRF" in body["error"]
+        status, body = await user.call(
+            "POST", f"/api/clips/{clip}/approve", headers={"Origin": "http://evil.example"}
+        )
+        assert status == 403 and "cross-origin" in body["error"]
+        status, body = await user.call("POST", f"/api/clips/{clip}/approve", headers={"Origin": ""})
+        assert status == 403
+        assert (await h.app.clips.get(clip)).status == "posted"
+
+        h.fake.set_member_roles(cast.guild, cast.reviewer, [])  # the role is taken away
+        status, body = await user.call("POST", f"/api/clips/{clip}/approve")
+        assert status == 403 and "not a reviewer" in body["error"]
+        assert (await h.app.clips.get(clip)).status == "posted"
