@@ -72,9 +72,11 @@ class ClipLibraryRepo:
         return [_row(r) for r in await self.db.fetchall(sql, tuple(params))]
 
     async def daily(self, guild_id: int, since_day: str) -> list[tuple[str, str, int, int]]:
+        # From the clips themselves (UTC days), so every clip counts, however it was made.
         rows = await self.db.fetchall(
-            "SELECT day, streamer, clips, moments FROM daily_counts WHERE guild_id = ?"
-            " AND day >= ? ORDER BY day, streamer",
+            "SELECT substr(created_at, 1, 10) AS day, streamer, count(*),"
+            " sum(status = 'approved') FROM clips WHERE guild_id = ? AND created_at >= ?"
+            " GROUP BY day, streamer ORDER BY day, streamer",
             (guild_id, since_day),
         )
         return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import BUTTONS, disabled, fields, posted_clip
 from tests.web_client import dashboard_link, logged_in, redeem
 
@@ -127,7 +128,7 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
             assert stream.status == 200
             click = await h.fake.inject_button(other_msg, f"clip:reject:{other}", h.cast.manager)
             assert (await click.response()).type == 7
-            event = await asyncio.wait_for(next_clip_event(stream), 5)
+            event = await asyncio.wait_for(next_event(stream, "clip"), 5)
             assert event["origin"] == "discord" and event["clip"]["id"] == other
             assert event["clip"]["status"] == "rejected"
         status, body = await user.call("GET", f"/api/clips/{other}")
@@ -139,14 +140,15 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
         await h.fake.wait_for(lambda: disabled(msg) == set(BUTTONS))  # Discord shows it
 
 
-async def next_clip_event(stream: aiohttp.ClientResponse) -> dict[str, Any]:
+async def next_event(stream: aiohttp.ClientResponse, name: str) -> Any:
+    """The data of the next server-sent event called `name`."""
     event = ""
     async for raw in stream.content:
         line = raw.decode().rstrip("\r\n")
         if line.startswith("event:"):
             event = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and event == "clip":
-            return dict(json.loads(line.split(":", 1)[1]))
+        elif line.startswith("data:") and event == name:
+            return json.loads(line.split(":", 1)[1])
     raise AssertionError("the event stream ended")
 
 
@@ -215,3 +217,34 @@ async def test_refusals(harness: BotHarness) -> None:
         status, body = await user.call("POST", f"/api/clips/{clip}/approve")
         assert status == 403 and "not a reviewer" in body["error"]
         assert (await h.app.clips.get(clip)).status == "posted"
+
+
+async def test_live_state_of_watched_streamers(harness: BotHarness) -> None:
+    h = harness
+    await _watch_live(h, "xqc", viewers=12345)
+    async with logged_in(h, h.cast.reviewer) as user:
+
+        async def live_now() -> dict[str, Any] | None:
+            _, body = await user.call("GET", "/api/streamers")
+            found = body["streamers"]
+            return found[0] if found and found[0]["live"] and found[0]["viewers"] else None
+
+        streamer = None
+        for _ in range(100):  # the poller reports within a poll interval (0.5 s here)
+            if (streamer := await live_now()) is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert streamer is not None, "the streamer never showed live"
+        assert streamer["streamer"] == "xqc" and streamer["viewers"] == 12345
+        names = {name for name, _ in streamer["bars"]}
+        assert {"velocity", "baseline", "threshold", "clips today"} <= names  # every field
+        async with user.http.get(user.base + "/live") as r:
+            page = await r.text()
+        assert 'data-streamer="xqc"' in page and "<th>threshold</th>" in page
+        async with user.http.get(user.base + "/events") as stream:
+            first = await asyncio.wait_for(next_event(stream, "live"), 5)
+        assert [s["streamer"] for s in first] == ["xqc"] and first[0]["live"]
+        async with user.http.get(user.base + "/stats/chart/xqc.png") as r:
+            assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
+        async with user.http.get(user.base + "/stats/chart/nobody.png") as r:
+            assert r.status == 404

@@ -68,7 +68,7 @@ async def stats_of(dash: Dashboard, guild_id: int) -> dict[str, Any]:
         "counts": counts,
         "pending": counts.get("posted", 0),
         "approval_rate": round(approved / decided, 3) if decided else None,
-        "daily": [{"day": d, "streamer": s, "clips": c, "moments": m} for d, s, c, m in daily],
+        "daily": [{"day": d, "streamer": s, "clips": c, "approved": a} for d, s, c, a in daily],
     }
 
 

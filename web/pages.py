@@ -156,7 +156,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         if row is None or kind not in MEDIA_KINDS or not has_file(row, kind):
             raise web.HTTPNotFound()
         path = Path(getattr(row, MEDIA_KINDS[kind]))
-        headers: dict[str, Any] = {"Cache-Control": "private, max-age=3600"}
+        headers: dict[str, Any] = {"Cache-Control": "private, no-cache"}
         if request.query.get("download"):
             headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
         return web.FileResponse(path, headers=headers)

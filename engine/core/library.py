@@ -131,7 +131,7 @@ class Library:
         return Page(rows, query.cursor_after(rows[-1]) if more and rows else None)
 
     async def daily(self, guild_id: int, since_day: str) -> list[tuple[str, str, int, int]]:
-        """(day, streamer, clips, moments) rows since `since_day`, oldest first."""
+        """(UTC day, streamer, clips, approved) rows since `since_day`, oldest first."""
         return await self.store.daily(guild_id, since_day)
 
     async def facets(self, guild_id: int) -> tuple[list[str], list[str]]:

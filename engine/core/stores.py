@@ -65,7 +65,8 @@ class ClipStoreFull(ClipStore, Protocol):
 
 
 class ClipLibraryStore(Protocol):
-    """The dashboard's reads: filtered, keyset-paginated clip pages and per-day counts."""
+    """The dashboard's reads: filtered, keyset-paginated clip pages and per-day counts
+    (day, streamer, clips, approved)."""
 
     async def search(self, guild_id: int, query: Any) -> list[Any]: ...
     async def daily(self, guild_id: int, since_day: str) -> list[tuple[str, str, int, int]]: ...

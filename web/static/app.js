@@ -105,6 +105,7 @@
   // Live updates: streamer cards every 2 s, clip changes (web or Discord) at once.
   if (document.querySelector(".top nav") && window.EventSource) {
     const source = new EventSource("/events");
+    window.addEventListener("pagehide", () => source.close());
     source.addEventListener("clip", (ev) => showClip(JSON.parse(ev.data).clip));
     source.addEventListener("live", (ev) => {
       for (const s of JSON.parse(ev.data)) {
