@@ -100,7 +100,12 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
     clip, msg = await posted_clip(h)
     other, other_msg = await posted_clip(h)
     more = [(await posted_clip(h))[0] for _ in range(2)]
+    bare, _ = await posted_clip(h, preview=None, thumbnail=None)  # posted as text only
     async with logged_in(h, h.cast.reviewer) as user:
+        async with user.http.get(user.base + "/clips") as r:
+            assert r.status == 200 and "no preview" in await r.text()  # a clip without files
+        status, body = await user.call("GET", f"/api/clips/{bare}")
+        assert body["media"]["preview"] is None and body["media"]["original"]
         status, body = await user.call("POST", f"/api/clips/{clip}/approve")
         assert status == 200 and body["changed"] and body["clip"]["status"] == "approved"
         await h.fake.wait_for(lambda: fields(msg)["Status"].startswith("✅ approved"))

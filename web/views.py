@@ -20,7 +20,8 @@ def has_file(row: Any, kind: str) -> bool:
 
 
 def clip_json(row: Any) -> dict[str, Any]:
-    media = {k: f"/media/{row.id}/{k}" for k in MEDIA_KINDS if has_file(row, k)}
+    # Every kind is a key (None when its file is gone), so pages can test any of them.
+    media = {k: f"/media/{row.id}/{k}" if has_file(row, k) else None for k in MEDIA_KINDS}
     return {
         "id": row.id,
         "streamer": row.streamer,
