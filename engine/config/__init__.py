@@ -32,6 +32,7 @@ from engine.config.schema import (
     StorageConfig,
     TriggersConfig,
     ViewerSpikeConfig,
+    WebConfig,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "StorageConfig",
     "TriggersConfig",
     "ViewerSpikeConfig",
+    "WebConfig",
     "build",
     "default_config_path",
     "env_overrides",
