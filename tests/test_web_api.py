@@ -7,12 +7,14 @@ clicks in Discord show on the web (the API and the live event stream)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from engine.core.health import web_answers
 from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import BUTTONS, disabled, fields, posted_clip
 from tests.web_client import dashboard_link, logged_in, redeem
@@ -253,3 +255,36 @@ async def test_live_state_of_watched_streamers(harness: BotHarness) -> None:
             assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
         async with user.http.get(user.base + "/stats/chart/nobody.png") as r:
             assert r.status == 404
+
+
+async def test_review_cards_link_to_the_clip_page_with_a_public_url(harness: BotHarness) -> None:
+    h = harness
+    public = "https://clips.example.org"
+    h.config = dataclasses.replace(
+        h.config, web=dataclasses.replace(h.config.web, public_url=public)
+    )
+    await h.restart()
+    await h.setup_review()
+    clip, msg = await posted_clip(h)
+
+    def links() -> list[tuple[str, str]]:
+        return [
+            (c["label"], c["url"])
+            for row in msg.components
+            for c in row["components"]
+            if c.get("style") == 5  # a link button
+        ]
+
+    assert links() == [("Open / original", f"{public}/clips/{clip}")]
+    click = await h.fake.inject_button(msg, f"clip:approve:{clip}", h.cast.reviewer)
+    assert (await click.response()).type == 7
+    assert fields(msg)["Status"].startswith("✅ approved")
+    assert links() == [("Open / original", f"{public}/clips/{clip}")]  # kept on re-render
+    link = await dashboard_link(h, h.cast.reviewer, public)
+    assert link.startswith(f"{public}/login/")
+    # the healthcheck reaches the running dashboard on its port
+    web = dataclasses.replace(h.config.web, port=board(h).port)
+    assert await asyncio.to_thread(web_answers, dataclasses.replace(h.config, web=web)) == (
+        True,
+        "",
+    )

@@ -15,7 +15,7 @@ import aiohttp
 from tests.bot_harness import BotHarness
 from tests.fakes.discord_server import Member
 
-LINK = re.compile(r"(http://127\.0\.0\.1:\d+/login/[A-Za-z0-9_-]+)")
+LINK = re.compile(r"(https?://[^/\s]+/login/[A-Za-z0-9_-]+)")
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 
 
@@ -35,10 +35,14 @@ class WebUser:
             return r.status, await r.json()
 
 
-async def dashboard_link(h: BotHarness, member: Member) -> str:
+async def dashboard_link(h: BotHarness, member: Member, base: str | None = None) -> str:
+    """The link from /dashboard's ephemeral reply (on `base`, default the dashboard's own)."""
     msg = await h.answer(member, "dashboard")
+    assert msg.ephemeral, "the link must be private"
     found = LINK.search(msg.content or "")
     assert found, msg.content
+    base = base or h.services.extra["dashboard"].base_url
+    assert found[1].startswith(f"{base}/login/"), found[1]
     return found[1]
 
 
