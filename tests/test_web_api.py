@@ -86,6 +86,9 @@ async def test_reads_filters_pages_and_media(harness: BotHarness) -> None:
             async with user.http.get(user.base + path) as r:
                 assert r.status == 200 and text in await r.text(), path
 
+        async with user.http.get(f"{user.base}/clips/{first}") as r:
+            page = await r.text()
+        assert "KEKW" in page and "[emote:" not in page  # chat as people read it
         url = f"{user.base}/media/{first}/original"
         async with user.http.get(url, headers={"Range": "bytes=0-8"}) as r:
             assert r.status == 206 and await r.read() == b"original "
@@ -119,6 +122,12 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
         assert status == 400 and "1 to 100" in body["error"]
         status, body = await user.call("PATCH", f"/api/clips/{clip}", json={"name": "x"})
         assert status == 400
+        evil = "<script>alert(1)</script>"
+        status, body = await user.call("PATCH", f"/api/clips/{clip}", json={"title": evil})
+        assert status == 200 and body["clip"]["title"] == evil
+        async with user.http.get(f"{user.base}/clips/{clip}") as r:
+            page = await r.text()
+        assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # escaped
 
         status, body = await user.call(
             "POST", "/api/review/bulk", json={"action": "reject", "ids": [*more, clip, 999999]}

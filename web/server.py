@@ -22,6 +22,7 @@ from engine.config import Config
 from engine.core.app import App
 from engine.core.library import Library
 from engine.core.login import LoginLinks
+from engine.detection.emotes import readable
 from web import api, live, pages
 from web.auth import (
     FORM,
@@ -66,6 +67,7 @@ class Dashboard:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        self.templates.filters["chat"] = readable  # Kick's [emote:id:NAME] tokens as NAME
 
     # -- lifecycle -----------------------------------------------------------------------------
 
