@@ -383,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    secrets = [s for s in (token, os.environ.get("KICK_CLIENT_SECRET", "")) if s]
+    env_secrets = ("KICK_CLIENT_SECRET", "CLIPBOT_WEB_SECRET")  # redacted from every log line
+    secrets = [s for s in (token, *(os.environ.get(n, "") for n in env_secrets)) if s]
     configure_logging(config.logging, secrets)
     if args.check:
         from engine.core.checks import run_checks
