@@ -4,7 +4,8 @@ downloaded driver: /usr/bin/chromium + /usr/bin/chromedriver, installed by scrip
 The real bot runs against the fake Discord; a reviewer's /dashboard link comes from the fake's
 recorded ephemeral reply. The browser opens it, logs in, finds the clip in the grid, hovers it
 until the real H.264 preview plays (currentTime advances), approves it on the clip page, and the
-review message in the fake Discord shows it approved. CLIPBOT_SCREENSHOTS=<dir> also saves the
+review message in the fake Discord shows it approved; a second clip is approved with the review
+queue's keyboard shortcut (A). CLIPBOT_SCREENSHOTS=<dir> also saves the
 grid at desktop and phone width (how docs/ got its pictures).
 """
 
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from engine.media.ffmpeg_bin import ffmpeg_exe
+from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import disabled, fields, posted_clip
 from tests.web_client import dashboard_link
 
@@ -96,7 +98,7 @@ async def test_login_grid_preview_approve(
     await h.setup_review()
     preview, thumb = await asyncio.to_thread(real_clip_files, tmp_path)
     clip_id, msg = await posted_clip(h, preview=preview, thumbnail=thumb)
-    other, _ = await posted_clip(h, streamer="trainwreck", preview=preview, thumbnail=thumb)
+    other, other_msg = await posted_clip(h, streamer="trainwreck", preview=preview, thumbnail=thumb)
     for row in [await h.app.clips.get(i) for i in (clip_id, other)]:
         assert row is not None and row.original_path
         Path(row.original_path).write_bytes(preview)  # a playable original too
@@ -131,8 +133,21 @@ async def test_login_grid_preview_approve(
     row = await h.app.clips.get(clip_id)
     assert row is not None and row.status == "approved" and row.reviewed_by == h.cast.reviewer.id
 
+    def approve_with_the_keyboard() -> str:
+        browser.get(f"{link.split('/login/')[0]}/review")
+        item = browser.find_element(By.CSS_SELECTOR, ".qitem.current")
+        assert item.get_attribute("data-clip") == str(other)  # the one still waiting
+        browser.find_element(By.TAG_NAME, "body").send_keys("a")
+        badge = f'.qitem [data-status-for="{other}"]'
+        until(browser, lambda d: d.find_element(By.CSS_SELECTOR, badge).text.lower() == "approved")
+        return str(item.get_attribute("data-clip"))
+
+    assert await asyncio.to_thread(approve_with_the_keyboard) == str(other)
+    await h.fake.wait_for(lambda: fields(other_msg)["Status"].startswith("✅ approved"))
+
     shots = os.environ.get("CLIPBOT_SCREENSHOTS")
     if shots:
+        await _watch_live(h, "xqc", viewers=12345)  # the Live page with someone on it
         await asyncio.to_thread(browser.get, f"{link.split('/login/')[0]}/clips")
         await asyncio.to_thread(screenshots, browser, Path(shots))
 

@@ -66,6 +66,8 @@ def _fmt(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, dict):
         return ", ".join(f"{k} {_fmt(v)}" for k, v in value.items()) or "–"
     if isinstance(value, list | tuple):
