@@ -104,7 +104,8 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
     await h.setup_review()
     clip, msg = await posted_clip(h)
     other, other_msg = await posted_clip(h)
-    more = [(await posted_clip(h))[0] for _ in range(2)]
+    more_posted = [await posted_clip(h) for _ in range(2)]
+    more = [clip_id for clip_id, _ in more_posted]
     bare, _ = await posted_clip(h, preview=None, thumbnail=None)  # posted as text only
     async with logged_in(h, h.cast.reviewer) as user:
         async with user.http.get(user.base + "/clips") as r:
@@ -135,6 +136,8 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
         # like clicking each: the approved one changes its mind too, the unknown id is skipped
         assert status == 200 and sorted(body["changed"]) == sorted([clip, *more])
         assert body["unchanged"] == 1
+        for _, message in more_posted:  # each review message in Discord follows
+            await h.fake.wait_for(lambda m=message: disabled(m) == {"reject"})
         for bad in ({"action": "delete", "ids": more}, {"action": "approve", "ids": ["1"]}):
             status, _ = await user.call("POST", "/api/review/bulk", json=bad)
             assert status == 400
@@ -229,10 +232,26 @@ async def test_refusals(harness: BotHarness) -> None:
         assert status == 403
         assert (await h.app.clips.get(clip)).status == "posted"
 
+        async with user.http.post(
+            user.base + "/logout", data={"csrf": "wrong"}, headers={"Origin": user.base}
+        ) as r:
+            assert r.status == 403  # a forged logout form changes nothing
+        status, _ = await user.call("GET", "/api/clips")
+        assert status == 200
+
         h.fake.set_member_roles(cast.guild, cast.reviewer, [])  # the role is taken away
         status, body = await user.call("POST", f"/api/clips/{clip}/approve")
         assert status == 403 and "not a reviewer" in body["error"]
         assert (await h.app.clips.get(clip)).status == "posted"
+
+    h.fake.set_member_roles(cast.guild, cast.reviewer, [cast.reviewers])
+    async with logged_in(h, cast.reviewer) as user:
+        async with user.http.post(
+            user.base + "/logout", data={"csrf": user.csrf}, headers={"Origin": user.base}
+        ) as r:
+            assert r.status == 200 and "Logged out" in await r.text()
+        status, _ = await user.call("GET", "/api/clips")
+        assert status == 401  # the cookie is gone
 
 
 async def test_live_state_of_watched_streamers(harness: BotHarness) -> None:

@@ -117,18 +117,19 @@ class Rights:
         self._cache: dict[tuple[int, int], tuple[float, bool]] = {}
 
     async def allowed(self, guild_id: int, user_id: int, *, fresh: bool) -> bool:
-        key = (guild_id, user_id)
-        hit = self._cache.get(key)
+        hit = self._cache.get((guild_id, user_id))
         if not fresh and hit is not None and self.clock() - hit[0] < RIGHTS_TTL_S:
             return hit[1]
+        return await self.reviewer(guild_id, user_id) is not None
+
+    async def reviewer(self, guild_id: int, user_id: int) -> MemberFacts | None:
+        """Ask Discord now: the member's facts if they may review, else None (remembered for
+        the next reads either way)."""
         facts = await self.lookup(guild_id, user_id)
         ok = facts is not None and await self.app.may_review(
             guild_id, facts.manage_guild, facts.role_ids
         )
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[key] = (self.clock(), ok)
-        return ok
-
-    async def facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
-        return await self.lookup(guild_id, user_id)
+        self._cache[(guild_id, user_id)] = (self.clock(), ok)
+        return facts if ok else None

@@ -47,10 +47,8 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
             grant = dash.links.redeem(request.match_info["token"])
         except LinkRefused as exc:
             return dash.refuse(request, 403, str(exc))
-        facts = await dash.rights.facts(grant.guild_id, grant.user_id)
-        if facts is None or not await app.may_review(
-            grant.guild_id, facts.manage_guild, facts.role_ids
-        ):
+        facts = await dash.rights.reviewer(grant.guild_id, grant.user_id)
+        if facts is None:
             return dash.refuse(request, 403, NO_SERVER)
         _, value = dash.sessions.new(grant.guild_id, grant.user_id, facts.name)
         response = web.HTTPSeeOther("/clips")
