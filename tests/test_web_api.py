@@ -316,3 +316,18 @@ async def test_review_cards_link_to_the_clip_page_with_a_public_url(harness: Bot
         True,
         "",
     )
+
+
+async def test_an_open_live_page_does_not_hold_up_shutdown(harness: BotHarness) -> None:
+    h = harness
+    async with (
+        logged_in(h, h.cast.manager) as user,  # Manage Server: no /setup needed
+        user.http.get(user.base + "/events") as stream,
+    ):
+        assert await asyncio.wait_for(next_event(stream, "live"), 5) == []
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await h.stop()
+        assert loop.time() - started < 3.0  # the stream ends with the bot
+        rest = await asyncio.wait_for(stream.content.read(), 5)
+        assert b"event: clip" not in rest
