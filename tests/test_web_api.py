@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from engine.core.health import web_answers
+from engine.events import Moment
 from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import BUTTONS, disabled, fields, posted_clip
 from tests.web_client import dashboard_link, logged_in, redeem
@@ -159,6 +160,11 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
         await h.fake.wait_for(lambda: disabled(msg) == set(BUTTONS))  # Discord shows it
 
 
+def moment(streamer: str) -> Moment:
+    t = time.time()
+    return Moment(t, streamer, "keyword", ("keyword",), 0.7, t - 20, t + 25, key=f"{streamer}-t")
+
+
 async def next_event(stream: aiohttp.ClientResponse, name: str) -> Any:
     """The data of the next server-sent event called `name`."""
     event = ""
@@ -278,7 +284,11 @@ async def test_live_state_of_watched_streamers(harness: BotHarness) -> None:
         assert 'data-streamer="xqc"' in page and "<th>threshold</th>" in page
         async with user.http.get(user.base + "/events") as stream:
             first = await asyncio.wait_for(next_event(stream, "live"), 5)
-        assert [s["streamer"] for s in first] == ["xqc"] and first[0]["live"]
+            assert [s["streamer"] for s in first] == ["xqc"] and first[0]["live"]
+            for hook in h.app.on_moment_hooks:  # what App.on_moment does once a clip is stored
+                await hook(h.cast.guild.id, moment("xqc"), 77)
+            told = await asyncio.wait_for(next_event(stream, "moment"), 5)
+        assert told["moment"]["clip_id"] == 77 and told["moment"]["triggers"] == ["keyword"]
         async with user.http.get(user.base + "/stats/chart/xqc.png") as r:
             assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
         async with user.http.get(user.base + "/stats/chart/nobody.png") as r:

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from engine.media.ffmpeg_bin import ffmpeg_exe
+from tests.kick_world import eventually
 from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import disabled, fields, posted_clip
+from tests.test_web_api import moment
 from tests.web_client import dashboard_link
 
 if TYPE_CHECKING:
@@ -144,6 +146,22 @@ async def test_login_grid_preview_approve(
 
     assert await asyncio.to_thread(approve_with_the_keyboard) == str(other)
     await h.fake.wait_for(lambda: fields(other_msg)["Status"].startswith("✅ approved"))
+
+    # The Live page hears a new trigger over its event stream and lists it without a reload.
+    base = link.split("/login/")[0]
+    await asyncio.to_thread(browser.get, f"{base}/live")
+    hub = h.services.extra["dashboard"].events
+    await eventually(lambda: hub._queues.get(h.cast.guild.id), 10, step=0.02)
+    for hook in h.app.on_moment_hooks:
+        await hook(h.cast.guild.id, moment("xqc"), 4242)
+
+    def newest_recent() -> str:
+        first = until(
+            browser, lambda d: d.find_element(By.CSS_SELECTOR, '#recent a[href="/clips/4242"]')
+        )
+        return str(first.text)
+
+    assert "xqc · keyword" in await asyncio.to_thread(newest_recent)
 
     shots = os.environ.get("CLIPBOT_SCREENSHOTS")
     if shots:

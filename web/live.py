@@ -1,8 +1,9 @@
 """Live updates for open dashboard pages, as server-sent events on GET /events.
 
 Each open page gets, every LIVE_INTERVAL_S, its server's streamers (live state, viewers, chat
-velocity against its normal, the detector's bars) as a `live` event, and at once a `clip` event
-for every review change (made on the web or with Discord's buttons: the App tells EventHub).
+velocity against its normal, the detector's bars) as a `live` event; at once a `clip` event for
+every review change (made on the web or with Discord's buttons: the App tells EventHub) and a
+`moment` event for every trigger the detectors fire.
 Queues are bounded: a page that stops reading loses old events, never the bot's memory.
 """
 
@@ -18,7 +19,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from web.auth import SESSION
-from web.views import clip_json, streamer_json
+from web.views import clip_json, streamer_json, when
 
 if TYPE_CHECKING:
     from web.server import Dashboard
@@ -56,6 +57,21 @@ class EventHub:
         """App review listener: every change, from either front, reaches open pages."""
         self.publish(clip.guild_id, {"origin": origin, "clip": clip_json(clip)})
 
+    async def on_moment(self, guild_id: int, moment: Any, clip_id: int) -> None:
+        """App moment hook: a new trigger shows in the Live page's recent list at once."""
+        self.publish(
+            guild_id,
+            {
+                "moment": {
+                    "clip_id": clip_id,
+                    "streamer": moment.streamer,
+                    "triggers": list(moment.triggers),
+                    "at": when(moment.t),
+                    "revision": moment.revision,
+                }
+            },
+        )
+
     async def close_all(self, _app: web.Application | None = None) -> None:
         for queues in self._queues.values():
             for queue in queues:
@@ -86,7 +102,8 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
                         continue
                     if item is None:
                         break
-                    await resp.send(json.dumps(item), event="clip")
+                    kind = "moment" if "moment" in item else "clip"
+                    await resp.send(json.dumps(item), event=kind)
         except ConnectionResetError:  # the page was closed mid-write: nothing to tell
             log.debug("live stream of guild %s closed by the browser", gid)
         finally:

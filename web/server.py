@@ -95,11 +95,14 @@ class Dashboard:
         sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.config.web.port
         self.app.review_listeners.append(self.events.on_review)
+        self.app.on_moment_hooks.append(self.events.on_moment)
         log.info("dashboard listening on %s (open it with /dashboard)", self.base_url)
 
     async def stop(self) -> None:
         if self.events.on_review in self.app.review_listeners:
             self.app.review_listeners.remove(self.events.on_review)
+        if self.events.on_moment in self.app.on_moment_hooks:
+            self.app.on_moment_hooks.remove(self.events.on_moment)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -107,6 +107,15 @@
     const source = new EventSource("/events");
     window.addEventListener("pagehide", () => source.close());
     source.addEventListener("clip", (ev) => showClip(JSON.parse(ev.data).clip));
+    source.addEventListener("moment", (ev) => {
+      const m = JSON.parse(ev.data).moment; const list = document.getElementById("recent");
+      if (!list || m.revision > 0) return;  // an upgrade of a moment already listed
+      const item = document.createElement("li"); const a = document.createElement("a");
+      a.href = `/clips/${m.clip_id}`; a.textContent = `${m.at} · ${m.streamer} · ${m.triggers.join(" + ")}`;
+      item.appendChild(a); list.prepend(item);
+      list.querySelectorAll("li.empty").forEach((el) => el.remove());
+      while (list.children.length > 20) list.lastElementChild.remove();
+    });
     source.addEventListener("live", (ev) => {
       for (const s of JSON.parse(ev.data)) {
         const card = document.querySelector(`.streamer[data-streamer="${CSS.escape(s.streamer)}"]`);
