@@ -117,7 +117,16 @@
       while (list.children.length > 20) list.lastElementChild.remove();
     });
     source.addEventListener("live", (ev) => {
-      for (const s of JSON.parse(ev.data)) {
+      const data = JSON.parse(ev.data); const box = document.getElementById("streamers");
+      if (box) {  // someone watched or unwatched: re-render the page (at most every 10 s)
+        const shown = [...box.querySelectorAll(".streamer")].map((c) => c.dataset.streamer).sort().join();
+        const now = data.map((s) => s.streamer).sort().join();
+        const last = +(sessionStorage.getItem("live-reload") || 0);
+        if (shown !== now && Date.now() - last > 10000) {
+          sessionStorage.setItem("live-reload", String(Date.now())); location.reload(); return;
+        }
+      }
+      for (const s of data) {
         const card = document.querySelector(`.streamer[data-streamer="${CSS.escape(s.streamer)}"]`);
         if (!card) continue;
         const f = (name) => card.querySelector(`[data-f="${name}"]`);
