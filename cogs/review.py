@@ -70,7 +70,7 @@ class Review(commands.GroupCog, group_name="review"):
         # One post at a time: Discord serialises a channel's sends anyway, and it keeps the
         # pipeline's hand-over, /setup's backlog and a restart's resume from racing on a clip.
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -92,10 +92,14 @@ class Review(commands.GroupCog, group_name="review"):
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def on_review(self, row: Any, origin: str) -> None:
-        """App listener: a change made elsewhere (the dashboard) re-renders the Discord message;
-        a button click already edited its own message."""
-        if origin != "discord":
-            await refresh_message(self.bot, row)
+        """App listener: a change made elsewhere (the dashboard) re-renders the Discord message
+        in the background (a bulk action on the web must not wait for Discord's edit rate
+        limit); a button click already edited its own message."""
+        if origin == "discord":
+            return
+        task = asyncio.get_running_loop().create_task(refresh_message(self.bot, row))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- posting -------------------------------------------------------------------------------
 

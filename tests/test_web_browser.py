@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from engine.media.ffmpeg_bin import ffmpeg_exe
-from tests.kick_world import eventually
 from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import disabled, fields, posted_clip
 from tests.test_web_api import moment
@@ -149,9 +148,12 @@ async def test_login_grid_preview_approve(
 
     # The Live page hears a new trigger over its event stream and lists it without a reload.
     base = link.split("/login/")[0]
-    await asyncio.to_thread(browser.get, f"{base}/live")
-    hub = h.services.extra["dashboard"].events
-    await eventually(lambda: hub._queues.get(h.cast.guild.id), 10, step=0.02)
+
+    def open_live_page() -> None:
+        browser.get(f"{base}/live")
+        until(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-stream"))
+
+    await asyncio.to_thread(open_live_page)  # its event stream is subscribed now
     for hook in h.app.on_moment_hooks:
         await hook(h.cast.guild.id, moment("xqc"), 4242)
 

@@ -106,6 +106,7 @@
   if (document.querySelector(".top nav") && window.EventSource) {
     const source = new EventSource("/events");
     window.addEventListener("pagehide", () => source.close());
+    source.addEventListener("open", () => { document.body.dataset.stream = "open"; });
     source.addEventListener("clip", (ev) => showClip(JSON.parse(ev.data).clip));
     source.addEventListener("moment", (ev) => {
       const m = JSON.parse(ev.data).moment; const list = document.getElementById("recent");
