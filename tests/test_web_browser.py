@@ -183,6 +183,10 @@ def screenshots(browser: Any, folder: Path) -> None:
     base = browser.current_url.rsplit("/clips", 1)[0]
     for page in ("review", "stats", "live"):
         browser.get(f"{base}/{page}")
+        until(
+            browser,
+            lambda d: d.execute_script("return [...document.images].every(i => i.complete)"),
+        )
         browser.save_screenshot(str(folder / f"dashboard-{page}.png"))
     first = browser.find_element("css selector", "#recent a").get_attribute("href")
     browser.get(first)
