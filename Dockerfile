@@ -44,6 +44,7 @@ COPY engine ./engine
 COPY storage ./storage
 COPY cogs ./cogs
 COPY publishing ./publishing
+COPY web ./web
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
     && pip install --no-deps . \
@@ -55,12 +56,16 @@ RUN --mount=type=secret,id=ca \
 # sandbox (Debian's chromium wrapper reads CHROMIUM_FLAGS).
 ENV CLIPBOT_CONFIG=/app/config.yaml \
     CLIPBOT__STORAGE__DATA_DIR=/data \
+    CLIPBOT__WEB__BIND=0.0.0.0 \
     CHROMIUM_FLAGS="--no-sandbox --disable-dev-shm-usage"
 
 USER 10001:10001
 VOLUME ["/data"]
+# The web dashboard (web.port); compose publishes it on the host's loopback only.
+EXPOSE 8080
 
-# Healthy only while the Discord gateway is connected and no feed has died (heartbeat file).
+# Healthy only while the Discord gateway is connected, no feed has died (heartbeat file) and
+# the dashboard answers on /healthz (when web.enabled).
 # The same check as `bot.py --health`, without loading discord.py: it runs every 30 s all day.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-m", "engine.core.health"]

@@ -15,23 +15,21 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import discord
-import httpx
-import yarl
 from discord.ext import commands
 
-from engine.backoff import Backoff, sleep_unless
+from cogs.connect import point_discord_at, wait_for_discord
 from engine.config import Config, ConfigError, default_config_path, load_config
 from engine.core.app import App
 from engine.core.feed import Feed
 from engine.core.health import report as health_report
 from engine.core.history import StatsHistory
+from engine.core.library import Library
 from engine.core.logging_setup import configure_logging
 from engine.core.pipeline import ClipPipeline
 from engine.core.private import private_dir, restrict_umask
@@ -41,6 +39,7 @@ from engine.detection.emotes import EmoteParser
 from engine.kick.api import KickApi
 from engine.kick.chat_pool import ChatPool
 from publishing.wiring import Publisher, build_publisher, check_config, font_check, youtube_auth
+from storage.clip_library import ClipLibraryRepo
 from storage.clips import ClipRepo
 from storage.db import Database
 from storage.profiles import ProfileRepo
@@ -48,6 +47,7 @@ from storage.publish import PublishRepo
 from storage.sessions import SessionRepo
 from storage.settings import SettingsRepo
 from storage.watches import ChannelCacheRepo, WatchRepo
+from web import launch as dashboard
 
 log = logging.getLogger("bot")
 
@@ -62,6 +62,7 @@ COGS = (
     "cogs.maintenance",
     "cogs.health",
     "cogs.publish",
+    "cogs.dashboard",
 )
 
 
@@ -187,15 +188,9 @@ async def build_services(
     app_ref.append(app)
     services = Services(config, db, kick, settings, watches, clips, hub, pipeline, history, app)
     publisher = build_publisher(config, PublishRepo(db), clips, publish_env or os.environ)
-    app.on_review_hooks.append(publisher.service.on_review)
+    app.review_listeners.append(publisher.service.on_review)
     services.publisher = publisher
     return services
-
-
-def point_discord_at(config: Config) -> None:
-    """discord.py reads both addresses from class attributes; tests point them at a fake."""
-    discord.http.Route.BASE = config.discord.api_base.rstrip("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
 
 
 class ClipBot(commands.Bot):
@@ -228,6 +223,8 @@ class ClipBot(commands.Bot):
         await self.app.start()
         if self.services.publisher is not None:  # unfinished publish jobs resume
             await self.services.publisher.service.start()
+        library = Library(ClipLibraryRepo(self.services.db))  # the web dashboard, beside the feeds
+        await dashboard.start(self, self.config, self.app, library, self.services.extra)
         guilds = self.config.discord.sync_guilds
         if guilds:
             for gid in guilds:
@@ -262,6 +259,8 @@ class ClipBot(commands.Bot):
         step = ["unloading the cogs"]
 
         async def stop_work() -> None:
+            step[0] = "stopping the web dashboard"
+            await dashboard.stop(self.services.extra)
             for ext in tuple(self.extensions):
                 step[0] = f"unloading {ext}"
                 try:
@@ -291,37 +290,6 @@ class ClipBot(commands.Bot):
             log.exception("shutdown: closing storage and the Kick client failed")
         finally:
             await super().close()
-
-
-async def wait_for_discord(
-    api_base: str,
-    stop: asyncio.Event,
-    *,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    backoff: Backoff | None = None,
-) -> bool:
-    """Wait until Discord's API answers at all; False when asked to stop first.
-
-    A VPS that starts the bot before its network is up, or a DNS hiccup, must not end in a
-    traceback: once logged in, discord.py reconnects the gateway by itself, but it never retries
-    the login request. This asks the unauthenticated /gateway route, so no token is involved.
-    """
-    url = api_base.rstrip("/") + "/gateway"
-    backoff = backoff or Backoff(2.0, 60.0)
-    async with httpx.AsyncClient(timeout=10) as client:
-        while not stop.is_set():
-            try:
-                resp = await client.get(url)
-            except httpx.HTTPError as exc:
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            else:
-                if resp.status_code < 500:
-                    return True
-                reason = f"answered {resp.status_code}"
-            delay = max(1.0, backoff.next_delay())
-            log.warning("cannot reach Discord at %s (%s); retrying in %.0f s", url, reason, delay)
-            await sleep_unless(sleep, delay, stop)
-    return False
 
 
 async def run(config: Config, token: str) -> int:
@@ -424,15 +392,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    secrets = [
-        s
-        for s in (
-            token,
-            os.environ.get("KICK_CLIENT_SECRET", ""),
-            os.environ.get("YOUTUBE_CLIENT_SECRET", ""),
-        )
-        if s
-    ]
+    # Redacted from every log line.
+    env_secrets = ("KICK_CLIENT_SECRET", "YOUTUBE_CLIENT_SECRET", "CLIPBOT_WEB_SECRET")
+    secrets = [s for s in (token, *(os.environ.get(n, "") for n in env_secrets)) if s]
     configure_logging(config.logging, secrets)
     if args.check:
         from engine.core.checks import run_checks

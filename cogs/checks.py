@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import app_commands
 
+from engine.core.access import NOT_REVIEWER as NOT_REVIEWER  # the one wording, both fronts
 from engine.core.stores import StoreBusy
 
 if TYPE_CHECKING:
     from engine.core.app import App
 
-NOT_REVIEWER = "Only reviewers can do that: you need Manage Server or this server's reviewer role."
 NOT_MANAGER = "Only members with Manage Server can change this bot's setup."
 GUILD_ONLY = "This only works inside a server."
 
@@ -69,14 +69,15 @@ async def may_review_now(interaction: discord.Interaction) -> bool:
 
 
 async def may_review(interaction: discord.Interaction) -> bool:
-    """Manage Server, or the reviewer role set with /setup."""
+    """The App's reviewer rule (Manage Server, or the role set with /setup) on this
+    interaction's facts."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return False
-    if interaction.permissions.manage_guild:
-        return True
-    settings = await app_of(interaction.client).settings.get(interaction.guild_id)
-    role_id = settings.reviewer_role_id
-    return role_id is not None and any(r.id == role_id for r in interaction.user.roles)
+    return await app_of(interaction.client).may_review(
+        interaction.guild_id,
+        interaction.permissions.manage_guild,
+        [r.id for r in interaction.user.roles],
+    )
 
 
 def reviewer_only() -> Any:

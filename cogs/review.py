@@ -37,6 +37,7 @@ from cogs.review_view import (
     ClipButton,
     as_posted,
     build_view,
+    clip_link,
     custom_id,
     refresh_message,
     stop_open_modals,
@@ -92,6 +93,7 @@ class Review(commands.GroupCog, group_name="review"):
         # One post at a time: Discord serialises a channel's sends anyway, and it keeps the
         # pipeline's hand-over, /setup's backlog and a restart's resume from racing on a clip.
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -103,6 +105,7 @@ class Review(commands.GroupCog, group_name="review"):
         self._outbox_task = asyncio.get_running_loop().create_task(
             self.outbox.run(self.bot.wait_until_ready), name="clip-outbox"
         )
+        app_of(self.bot).review_listeners.append(self.on_review)
 
     async def cog_unload(self) -> None:
         extra = services_of(self.bot).extra
@@ -110,10 +113,23 @@ class Review(commands.GroupCog, group_name="review"):
             del extra["poster"]
         if extra.get("outbox") is self.outbox:
             del extra["outbox"]
+        listeners = app_of(self.bot).review_listeners
+        if self.on_review in listeners:
+            listeners.remove(self.on_review)
         self.bot.remove_dynamic_items(ClipButton)
         stop_open_modals()
         self._outbox_task.cancel()
         await asyncio.gather(self._outbox_task, return_exceptions=True)
+
+    async def on_review(self, row: Any, action: str, origin: str) -> None:
+        """App listener: a change made elsewhere (the dashboard) re-renders the Discord message
+        in the background (a bulk action on the web must not wait for Discord's edit rate
+        limit); a button click already edited its own message."""
+        if origin == "discord":
+            return
+        task = asyncio.get_running_loop().create_task(refresh_message(self.bot, row))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- posting -------------------------------------------------------------------------------
 
@@ -263,7 +279,8 @@ class Review(commands.GroupCog, group_name="review"):
         embed = embeds.clip_embed(row, image_url=image)
         # The clip's own nonce (enforce_nonce): every attempt, in every process, gets the first
         # message back from Discord instead of making a second one.
-        kwargs: dict[str, Any] = {"embed": embed, "view": build_view(row), "nonce": clip_nonce(row)}
+        view = build_view(row, link=clip_link(self.bot, row))
+        kwargs: dict[str, Any] = {"embed": embed, "view": view, "nonce": clip_nonce(row)}
         if path is not None:
             kwargs["file"] = discord.File(path, filename=path.name)
         try:

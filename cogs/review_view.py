@@ -122,20 +122,32 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
             await errors.report(interaction, exc)
 
 
-def build_view(row: Any, jobs: Any = ()) -> discord.ui.View:
+def build_view(row: Any, jobs: Any = (), link: str | None = None) -> discord.ui.View:
+    """The review buttons, the publish state's button (Publish / Retry / the video's link) and,
+    with `link` (the dashboard's clip page), an "Open / original" button."""
     view = discord.ui.View(timeout=None)
     for action, label, style, disabled in button_specs(row):
         view.add_item(ClipButton(action, row.id, label=label, style=style, disabled=disabled))
-    for item in publish_card.items(row, jobs):  # Publish / Retry / the video's link
+    for item in publish_card.items(row, jobs):
         view.add_item(item)
+    if link is not None:
+        view.add_item(discord.ui.Button(label="Open / original", url=link))
     return view
+
+
+def clip_link(client: discord.Client, row: Any) -> str | None:
+    """The clip's dashboard page when web.public_url is set (and the dashboard is on)."""
+    web = app_of(client).config.web
+    if not web.enabled or not web.public_url:
+        return None
+    return f"{web.public_url.rstrip('/')}/clips/{row.id}"
 
 
 async def render(client: discord.Client, row: Any, image_url: str | None) -> tuple[Any, Any]:
     """The card's embed and buttons from the row and its publish jobs."""
     jobs = await publish_card.jobs_of(client, row.id)
     embed = publish_card.decorate(embeds.clip_embed(row, image_url=image_url), jobs)
-    return embed, build_view(row, jobs)
+    return embed, build_view(row, jobs, clip_link(client, row))
 
 
 def image_of(message: discord.Message | None) -> str | None:

@@ -164,7 +164,7 @@ class PublishService:
     async def jobs(self, clip_id: int) -> list[Any]:
         return await self.store.for_clip(clip_id)
 
-    async def on_review(self, clip: Any, action: str) -> None:
+    async def on_review(self, clip: Any, action: str, origin: str = "discord") -> None:
         """App hook after a review change: auto-publish or pre-render approved clips; a deleted
         clip's vertical renders go with its other files."""
         if action == "delete" and clip.original_path:

@@ -63,10 +63,10 @@ def migrations() -> list[tuple[int, Path]]:
         if m:
             found.append((int(m[1]), path))
     numbers = [n for n, _ in found]
-    # Numbers are reserved per feature branch (publishing owns 007), so a branch may hold a gap
-    # until the others are merged; a duplicate number is still an error.
-    if len(set(numbers)) != len(numbers) or (numbers and numbers[0] != 1):
-        raise RuntimeError(f"migrations must be numbered 001, 002, ... once each: {numbers}")
+    # Contiguous: a database at version N has run exactly 001..N, so a gap (a migration merged
+    # later with a lower number) would be skipped on every database already past it.
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 001, 002, ... without gaps: {numbers}")
     return found
 
 

@@ -1,4 +1,4 @@
-"""Publish jobs, vertical layouts and OAuth refresh tokens (migration 007).
+"""Publish jobs, vertical layouts and OAuth refresh tokens (migration 005).
 
 A job is one clip to one target (`UNIQUE (clip_id, target)`): asking twice finds the same row,
 so a clip cannot be uploaded twice by two clicks, auto-publish and the web at once. Every state

@@ -175,6 +175,7 @@ class BotHarness:
             ),
             scheduler=dataclasses.replace(base.scheduler, disk_min_free_mb=0),
             health=HealthConfig(file=str(d / "health.json"), interval_s=0.5),
+            web=dataclasses.replace(base.web, port=0),  # any free port: tests run in parallel
         )
 
     # -- the bot -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ def bot_env(**extra: str) -> dict[str, str]:
     """This process's environment without anything that configures the bot (the secrets and
     every CLIPBOT* variable), plus `extra`: a developer's shell never leaks into a test."""
     env = {k: v for k, v in os.environ.items() if k not in SECRETS and not k.startswith("CLIPBOT")}
+    env["CLIPBOT__WEB__PORT"] = "0"  # the dashboard on any free port: parallel runs never collide
     env.update(extra)
     return env
 

@@ -133,7 +133,7 @@ def test_every_config_key_is_read_by_the_code() -> None:
     import typing
 
     sources = [ROOT / "bot.py"]
-    for folder in ("engine", "cogs", "storage", "publishing"):
+    for folder in ("engine", "cogs", "storage", "publishing", "web"):
         sources += [
             p for p in (ROOT / folder).rglob("*.py") if p.parent != ROOT / "engine" / "config"
         ]

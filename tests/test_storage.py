@@ -40,7 +40,7 @@ def moment(key: str = "xqc-1", revision: int = 0, end: float = 125.0, trig: str 
 async def test_migrations_wal_and_reopen(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     db = await Database.open(path)
-    assert await db.version() == migrations()[-1][0]
+    assert await db.version() == migrations()[-1][0]  # the highest number applied
     row = await db.fetchone("PRAGMA journal_mode")
     assert row is not None and row[0] == "wal"
     await WatchRepo(db).add(1, "xqc", 42)
@@ -184,3 +184,22 @@ async def test_sessions_open_close_reopen_and_link_clips(db: Database) -> None:
     assert await sessions.clip_session(clip_id) == second
     assert await sessions.close_all_open(9_000.0) == 2  # both were open (first was reopened)
     assert all(s.ended_at for s in await sessions.of_streamer("xqc"))
+
+
+def test_migration_numbers_never_skip_nor_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database at version N ran exactly 001..N: a gap would later be skipped for good."""
+    import storage.db as db_module
+
+    for name in ("001_a.sql", "002_b.sql", "003_c.sql"):
+        (tmp_path / name).write_text("SELECT 1;", encoding="utf-8")
+    monkeypatch.setattr(db_module, "MIGRATIONS", tmp_path)
+    assert [n for n, _ in db_module.migrations()] == [1, 2, 3]
+    (tmp_path / "005_e.sql").write_text("SELECT 1;", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="without gaps"):
+        db_module.migrations()
+    (tmp_path / "005_e.sql").unlink()
+    (tmp_path / "002_again.sql").write_text("SELECT 1;", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="without gaps"):
+        db_module.migrations()

@@ -33,6 +33,7 @@ from engine.config.schema import (
     StorageConfig,
     TriggersConfig,
     ViewerSpikeConfig,
+    WebConfig,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "StorageConfig",
     "TriggersConfig",
     "ViewerSpikeConfig",
+    "WebConfig",
     "build",
     "default_config_path",
     "env_overrides",

@@ -13,6 +13,7 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -185,7 +186,23 @@ def load_config(
         raw = _merge(raw, env_overrides(environ))
     config = build(Config, raw)
     _check_timezone(config.limits.timezone, "limits.timezone")
+    _check_web(config)
     return resolve_paths(config)
+
+
+def _check_web(config: Config) -> None:
+    """The dashboard's port and public URL: a typo is a clear error, not a dead link later."""
+    web = config.web
+    if not 0 <= web.port <= 65535:
+        raise ConfigError(f"web.port: {web.port} is not a port (0-65535; 0 = any free one)")
+    url = web.public_url
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ConfigError(
+                f"web.public_url: {url!r} must be an http(s) address such as "
+                "https://clips.example.org (or empty)"
+            )
 
 
 def _check_timezone(zone: str, where: str) -> None:

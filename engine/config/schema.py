@@ -266,6 +266,14 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    enabled: bool = True
+    bind: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     kick: KickConfig = field(default_factory=KickConfig)
@@ -278,3 +286,4 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
+    web: WebConfig = field(default_factory=WebConfig)

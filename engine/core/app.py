@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from engine.config import Config
+from engine.core.access import may_review
+from engine.core.clip_files import iso_utc as _iso
+from engine.core.clip_files import remove_files as _remove_files
 from engine.core.daily import day_of
 from engine.core.detector_states import DetectorStates
 from engine.core.history import Series, StatsHistory
@@ -29,10 +30,10 @@ from engine.core.results import (
     WatchResult,
 )
 from engine.core.stores import ClipStoreFull, ProfileStore, SettingsStore, WatchStore
+from engine.core.tuning import Tuning
 from engine.core.watch_hub import WatchHub
 from engine.core.watch_rules import cap_refusal, lookup_refusal, valid_slug
 from engine.detection.detector import Snapshot
-from engine.detection.thresholds import TUNABLES, ThresholdError, current, validate
 from engine.events import Moment
 from engine.kick.api import InvalidSlug, KickApi, KickError, normalize_slug
 
@@ -61,6 +62,7 @@ class App:
     ) -> None:
         self.config = config
         self.states = DetectorStates(watches, profiles)
+        self.tuning = Tuning(config, watches, hub, self.states)
         self.kick = kick
         self.settings = settings
         self.watches = watches
@@ -72,9 +74,12 @@ class App:
         self.histories: dict[str, StatsHistory] = {}
         self.clock = clock
         self.on_moment_hooks: list[Callable[[int, Moment, int], Awaitable[None]]] = []
-        # After a review action changed a clip (publishing: auto-publish, pre-render on approval).
-        self.on_review_hooks: list[Callable[[Any, str], Awaitable[None]]] = []
         self._watch_locks: dict[int, asyncio.Lock] = {}
+        # (fresh clip row, action, origin "discord" | "web") after each review change that took
+        # effect: each front shows what the other did (the review cog re-renders the Discord
+        # message of a web action, the dashboard pushes it to open pages) and publishing reacts
+        # to approvals. A failing listener only logs.
+        self.review_listeners: list[Callable[[Any, str, str], Awaitable[None]]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -200,50 +205,23 @@ class App:
             raise UserError(f"This server does not watch `{slug}`; use /watch first.")
         return slug
 
+    # /thresholds: engine.core.tuning, on the watch named by a slug this guild watches.
     async def thresholds(self, guild_id: int, streamer: str) -> list[ThresholdView]:
-        slug = await self._watched(guild_id, streamer)
-        overrides = await self.watches.thresholds(guild_id, slug)
-        out = []
-        for name, t in TUNABLES.items():
-            default = float(current(self.config, name))
-            value = float(overrides.get(name, default))
-            out.append(ThresholdView(name, value, default, name in overrides, t.lo, t.hi, t.help))
-        return out
+        return await self.tuning.thresholds(guild_id, await self._watched(guild_id, streamer))
 
     async def set_threshold(
         self, guild_id: int, streamer: str, name: str, value: float, user_id: int | None
     ) -> float:
         slug = await self._watched(guild_id, streamer)
-        try:
-            checked = validate(name, value)
-        except ThresholdError as exc:
-            raise UserError(str(exc)) from exc
-        overrides = {**await self.watches.thresholds(guild_id, slug), name: float(checked)}
-        watch = self.hub.get(guild_id, slug)
-        if watch is not None:
-            watch.detector.set_overrides(overrides)  # effective on the next chat line
-        await self.watches.set_threshold(guild_id, slug, name, float(checked), user_id)
-        return float(checked)
+        return await self.tuning.set_threshold(guild_id, slug, name, value, user_id)
 
     async def reset_thresholds(self, guild_id: int, streamer: str, name: str | None) -> int:
         slug = await self._watched(guild_id, streamer)
-        if name is not None and name not in TUNABLES:
-            raise UserError(f"unknown threshold {name!r}; choose one of: {', '.join(TUNABLES)}")
-        removed = await self.watches.reset_thresholds(guild_id, slug, name)
-        watch = self.hub.get(guild_id, slug)
-        if watch is not None:
-            if name is None and watch.detector.learning.reviews:  # reset all: forget reviews too
-                watch.detector.reset_learning()
-                removed += 1
-                await self.states.save(guild_id, slug, watch.detector)
-            watch.detector.set_overrides(await self.watches.thresholds(guild_id, slug))
-        return removed
+        return await self.tuning.reset_thresholds(guild_id, slug, name)
 
     async def learnt(self, guild_id: int, streamer: str) -> Snapshot | None:
-        """What the watch's detector learnt (bars, aim, achieved rate, reviews), for /thresholds."""
         slug = await self._watched(guild_id, streamer)
-        watch = self.hub.get(guild_id, slug)
-        return watch.detector.snapshot(self.clock()) if watch is not None else None
+        return self.tuning.learnt(guild_id, slug, self.clock())
 
     async def stats(self, guild_id: int, streamer: str | None) -> list[StreamerStats]:
         slugs = [await self._watched(guild_id, streamer)] if streamer else None
@@ -270,8 +248,22 @@ class App:
 
     # -- review --------------------------------------------------------------------------------
 
+    async def may_review(self, guild_id: int, manage_guild: bool, role_ids: Iterable[int]) -> bool:
+        """The reviewer rule (engine.core.access) with this guild's configured role."""
+        if manage_guild:
+            return True
+        settings = await self.settings.get(guild_id)
+        return may_review(False, role_ids, settings.reviewer_role_id)
+
     async def review(
-        self, guild_id: int, clip_id: int, action: str, user_id: int, title: str | None = None
+        self,
+        guild_id: int,
+        clip_id: int,
+        action: str,
+        user_id: int,
+        title: str | None = None,
+        *,
+        origin: str = "discord",
     ) -> ReviewOutcome:
         """Apply a review action; idempotent and race-safe (compare-and-set on the status)."""
         if not 0 < clip_id <= MAX_ROW_ID:  # SQLite cannot even bind a larger integer
@@ -311,11 +303,7 @@ class App:
             return ReviewOutcome(fresh, False, f"Someone else reviewed it first ({fresh.status}).")
         if action in ("approve", "reject"):
             await self._learn(guild_id, clip, action == "approve")
-        for hook in self.on_review_hooks:
-            try:
-                await hook(fresh, action)
-            except Exception:  # the review itself worked; a hook must not turn it into an error
-                log.exception("clip %s: a review hook failed after %s", clip_id, action)
+        await self._announce(fresh, action, origin)
         return ReviewOutcome(fresh, True, "Done.")
 
     async def _learn(self, guild_id: int, clip: Any, approved: bool) -> None:
@@ -325,6 +313,13 @@ class App:
             return
         watch.detector.learn(approved, [clip.trigger, *clip.triggers])
         await self.states.save(guild_id, clip.streamer, watch.detector)
+
+    async def _announce(self, clip: Any, action: str, origin: str) -> None:
+        for listener in list(self.review_listeners):
+            try:
+                await listener(clip, action, origin)
+            except Exception:  # the change is saved; a front that cannot show it only logs
+                log.exception("clip %s: a review listener failed after %s", clip.id, action)
 
     async def pending(
         self, guild_id: int, streamer: str | None = None, limit: int = 25
@@ -338,15 +333,31 @@ class App:
         return rows, max(len(rows), counts.get("posted", 0))
 
     async def bulk_review(
-        self, guild_id: int, action: str, user_id: int, streamer: str | None = None
+        self,
+        guild_id: int,
+        action: str,
+        user_id: int,
+        streamer: str | None = None,
+        *,
+        ids: Iterable[int] | None = None,
+        origin: str = "discord",
     ) -> list[Any]:
-        """Approve or reject every clip waiting for review; returns the clips it changed."""
+        """Approve or reject every clip waiting for review (or the given ids, at most
+        BULK_LIMIT); returns the clips it changed. Ids of another guild change nothing."""
         if action not in ("approve", "reject"):
             raise UserError(f"Bulk {action!r} is not possible; use approve or reject.")
-        slug = self._slug(streamer) if streamer else None
+        wanted = list(dict.fromkeys(int(i) for i in ids or ()))
+        if len(wanted) > BULK_LIMIT:
+            raise UserError(f"At most {BULK_LIMIT} clips at once.")
+        if ids is None:
+            slug = self._slug(streamer) if streamer else None
+            wanted = [r.id for r in await self.clips.listing(guild_id, "posted", slug, BULK_LIMIT)]
         changed = []
-        for row in await self.clips.listing(guild_id, "posted", slug, BULK_LIMIT):
-            outcome = await self.review(guild_id, row.id, action, user_id)
+        for clip_id in wanted:
+            try:
+                outcome = await self.review(guild_id, clip_id, action, user_id, origin=origin)
+            except UserError:  # gone, or another guild's: skipped like an already-done one
+                continue
             if outcome.changed:
                 changed.append(outcome.clip)
         return changed
@@ -376,18 +387,3 @@ class App:
         """The last `minutes` of one streamer's chat/viewer samples and marks, for /stats."""
         return self.history_of(streamer).series(self.clock(), minutes)
 
-
-def _remove_files(clip: Any) -> None:
-    """A deleted clip's files go at once (the Discord message and its upload stay)."""
-    for name in ("original_path", "preview_path", "thumbnail_path"):
-        path = getattr(clip, name, None)
-        if not path:
-            continue
-        try:
-            Path(path).unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("clip %s: could not delete %s: %s", clip.id, path, exc)
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="seconds")

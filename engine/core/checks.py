@@ -8,8 +8,10 @@ time to time and a bot started then recovers by itself (and CI has no internet a
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -79,6 +81,35 @@ def _chromium(config: Config) -> Check:
     )
 
 
+def _web(config: Config) -> Check:
+    """The dashboard's address: can it listen there? A running bot holds the port itself, so a
+    busy port only warns."""
+    web = config.web
+    if not web.enabled:
+        return Check("web", True, "dashboard off (web.enabled: false)")
+    where = f"{web.bind}:{web.port}"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in web.bind else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((web.bind, web.port))
+    except OSError as exc:
+        busy = exc.errno == errno.EADDRINUSE
+        return Check(
+            "web",
+            False,
+            f"cannot listen on {where} ({exc.strerror or exc})",
+            "the port is in use: the bot itself if it runs, else change web.port"
+            if busy
+            else "fix web.bind (an address of this machine, 0.0.0.0 for all) or web.port",
+            hard=not busy,
+        )
+    return Check("web", True, f"dashboard can listen on {where}; links use {_base(config)}")
+
+
+def _base(config: Config) -> str:
+    return config.web.public_url or f"http://{config.web.bind}:{config.web.port}"
+
+
 async def _kick(config: Config) -> Check:
     url = config.kick.api_base.rstrip("/") + "/api/v2/channels/kick"
     try:
@@ -124,6 +155,7 @@ async def collect(config: Config, token: str, *, kick: bool = True) -> list[Chec
     ok, detail = await _version([*streamlink_cmd(), "--version"])
     checks.append(Check("streamlink", ok, detail, "pip install 'streamlink>=8.1.1'"))
     checks.append(_chromium(config))
+    checks.append(_web(config))
     st = config.storage
     folders = {
         Path(config.health.file).parent,

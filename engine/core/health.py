@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -150,9 +151,28 @@ def heartbeat(
     return Heartbeat(now, os.getpid(), gateway_connected, dict(feeds), paused)
 
 
+def web_answers(config: Config, timeout_s: float = 3.0) -> tuple[bool, str]:
+    """The dashboard's /healthz, when it is on (and on a fixed port): (answers, why not)."""
+    web = config.web
+    if not web.enabled or web.port == 0:
+        return True, ""
+    host = "127.0.0.1" if web.bind in ("0.0.0.0", "", "::") else web.bind  # noqa: S104
+    url = f"http://{host}:{web.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            if resp.status == 200:
+                return True, ""
+            return False, f"dashboard answered {resp.status} at {url}"
+    except (OSError, ValueError) as exc:
+        return False, f"dashboard not answering at {url} ({exc})"
+
+
 def report(config: Config) -> int:
     """Print the verdict on the configured heartbeat as one line; the exit code to return."""
     healthy, line = check_file(Path(config.health.file), time.time(), config.health.max_age_s)
+    if healthy:
+        web_ok, why = web_answers(config)
+        healthy, line = (True, line) if web_ok else (False, f"{line}; {why}")
     print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
     return 0 if healthy else 1
 

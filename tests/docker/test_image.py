@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -46,14 +48,26 @@ async def apodman(*args: str, limit_s: float = 120) -> subprocess.CompletedProce
     return await asyncio.to_thread(podman, *args, timeout=limit_s)
 
 
+def free_port() -> int:
+    """A port free on the host: the containers share its network (--network=host)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_status(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - http://127.0.0.1
+        return int(resp.status)
+
+
 def test_check_passes_inside_the_image() -> None:
     proc = podman(
         *RUN, "--rm", "-e", "DISCORD_TOKEN=not-a-real-token", "-e", "CLIPBOT_CHECK_OFFLINE=1",
-        IMAGE, "--check",
+        "-e", f"CLIPBOT__WEB__PORT={free_port()}", IMAGE, "--check",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    for name in ("ffmpeg", "streamlink", "chromium", "writable: /data"):
+    for name in ("ffmpeg", "streamlink", "chromium", "writable: /data", "web: dashboard can"):
         assert any(x.startswith("OK") and name in x for x in lines), (name, lines)
     assert lines[-1] == "all checks OK"
     assert "not-a-real-token" not in proc.stdout + proc.stderr
@@ -119,6 +133,7 @@ async def test_a_clip_is_cut_and_posted_from_inside_the_container(
             "CLIPBOT__CLIPS__BEFORE_S": "8",
             "CLIPBOT__CLIPS__AFTER_S": "6",
             "CLIPBOT__SCHEDULER__DISK_MIN_FREE_MB": "0",
+            "CLIPBOT__WEB__PORT": str(web_port := free_port()),  # the image binds 0.0.0.0
         }
         args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
         started = await apodman(*RUN, "-d", "--name", name, "-v", f"{name}:/data", *args, IMAGE)
@@ -130,6 +145,8 @@ async def test_a_clip_is_cut_and_posted_from_inside_the_container(
                 return (await apodman("healthcheck", "run", name)).returncode == 0
 
             await wait_until(healthy, 30, "the container to report healthy")
+            healthz = f"http://127.0.0.1:{web_port}/healthz"
+            assert await asyncio.to_thread(http_status, healthz) == 200  # the dashboard is up
 
             setup = await fake.inject_slash(
                 guild, general, manager, "setup", {"channel": review, "reviewer_role": reviewers}
