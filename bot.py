@@ -224,7 +224,8 @@ class ClipBot(commands.Bot):
         if self.services.publisher is not None:  # unfinished publish jobs resume
             await self.services.publisher.service.start()
         library = Library(ClipLibraryRepo(self.services.db))  # the web dashboard, beside the feeds
-        await dashboard.start(self, self.config, self.app, library, self.services.extra)
+        publisher = self.services.publisher.service if self.services.publisher else None
+        await dashboard.start(self, self.config, self.app, library, self.services.extra, publisher)
         guilds = self.config.discord.sync_guilds
         if guilds:
             for gid in guilds:

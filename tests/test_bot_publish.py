@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from engine.media import probe
+from tests.bot_harness import updated
 from tests.fakes.discord_server import Message
 from tests.fakes.youtube_api import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeYouTube
 from tests.publish_support import make_source
@@ -75,7 +76,7 @@ async def approved_card(h: BotHarness, source: Path) -> tuple[int, Message]:
     )
     assert f"publish:go:{clip_id}" not in msg.custom_ids()  # not before approval
     click = await h.fake.inject_button(msg, f"clip:approve:{clip_id}", h.cast.reviewer)
-    assert (await click.response()).type == 7
+    await updated(click)
     assert f"publish:go:{clip_id}" in msg.custom_ids()
     return clip_id, msg
 
@@ -177,3 +178,38 @@ async def test_auto_publish_of_approved_clips_above_the_score(
     await until(lambda: "published" in (field(msg, "YouTube") or ""))
     (job,) = await h.services.publisher.service.jobs(clip_id)  # type: ignore[union-attr]
     assert job.requested_by is None and len(youtube.videos) == 1
+
+
+async def test_the_dashboard_publishes_too_and_shows_the_job(
+    harness: BotHarness, youtube: FakeYouTube, source: Path
+) -> None:
+    """The clip page's Publish section and POST /api/clips/{id}/publish call the same service
+    as the card's button: one job, one video, refused before approval."""
+    from tests.web_client import logged_in
+
+    h = harness
+    await h.setup_review()
+    clip_id, _ = await approved_card(h, source)
+    pending = await h.ready_clip()
+    async with logged_in(h, h.cast.reviewer) as user:
+        status, body = await user.call("POST", f"/api/clips/{pending}/publish")
+        assert status == 400 and "approved" in body["error"]
+        async with user.http.get(f"{user.base}/clips/{clip_id}") as r:
+            page = await r.text()
+        assert 'id="publish"' in page and "Not published yet." in page
+        status, body = await user.call("POST", f"/api/clips/{clip_id}/publish")
+        assert status == 200 and body["changed"] and body["publish"][0]["target"] == "youtube"
+        service = h.services.publisher.service  # type: ignore[union-attr]
+
+        async def published() -> bool:
+            return any(j.state == "published" for j in await service.jobs(clip_id))
+
+        deadline = time.monotonic() + 60
+        while not await published():
+            assert time.monotonic() < deadline, "timed out"
+            await asyncio.sleep(0.1)
+        status, body = await user.call("GET", f"/api/clips/{clip_id}")
+        assert body["publish"][0]["state"] == "published" and body["publish"][0]["url"]
+        status, body = await user.call("POST", f"/api/clips/{clip_id}/publish")
+        assert status == 200 and not body["changed"] and "Already published" in body["message"]
+    assert len(youtube.videos) == 1

@@ -16,6 +16,7 @@ import aiohttp
 
 from engine.core.health import web_answers
 from engine.events import Moment
+from tests.bot_harness import updated
 from tests.test_bot_commands import _watch_live
 from tests.test_bot_review import BUTTONS, disabled, fields, posted_clip
 from tests.web_client import dashboard_link, logged_in, redeem
@@ -147,7 +148,7 @@ async def test_web_actions_edit_the_discord_message(harness: BotHarness) -> None
         async with user.http.get(user.base + "/events") as stream:
             assert stream.status == 200
             click = await h.fake.inject_button(other_msg, f"clip:reject:{other}", h.cast.manager)
-            assert (await click.response()).type == 7
+            await updated(click)
             event = await asyncio.wait_for(next_event(stream, "clip"), 5)
             assert event["origin"] == "discord" and event["clip"]["id"] == other
             assert event["clip"]["status"] == "rejected"
@@ -315,7 +316,7 @@ async def test_review_cards_link_to_the_clip_page_with_a_public_url(harness: Bot
 
     assert links() == [("Open / original", f"{public}/clips/{clip}")]
     click = await h.fake.inject_button(msg, f"clip:approve:{clip}", h.cast.reviewer)
-    assert (await click.response()).type == 7
+    await updated(click)
     assert fields(msg)["Status"].startswith("✅ approved")
     assert links() == [("Open / original", f"{public}/clips/{clip}")]  # kept on re-render
     link = await dashboard_link(h, h.cast.reviewer, public)

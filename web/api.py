@@ -18,7 +18,7 @@ from engine.core.app import UserError
 from engine.core.library import QueryError, parse_query
 from web.auth import SESSION
 from web.live import streamers
-from web.views import clip_json
+from web.views import clip_json, publish_json
 
 if TYPE_CHECKING:
     from web.server import Dashboard
@@ -87,7 +87,10 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         row = await own_clip(dash, request)
         if row is None:
             return _error(404, "no such clip")
-        return web.json_response(clip_json(row))
+        body = clip_json(row)
+        if dash.publisher is not None:
+            body["publish"] = publish_json(await dash.publisher.jobs(row.id))
+        return web.json_response(body)
 
     async def act(request: web.Request, action: str, title: str | None = None) -> web.Response:
         row = await own_clip(dash, request)
@@ -106,6 +109,30 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
                 "clip": clip_json(outcome.clip),
             },
             status=status,
+        )
+
+    async def publish(request: web.Request) -> web.Response:
+        """Publish an approved clip to YouTube, or retry a failed publish (as the card's button)."""
+        row = await own_clip(dash, request)
+        if row is None:
+            return _error(404, "no such clip")
+        service = dash.publisher
+        if service is None:
+            return _error(404, "publishing is not set up on this bot (README: Publishing)")
+        s = request[SESSION]
+        try:
+            failed = any(j.state == "failed" for j in await service.jobs(row.id))
+            act_on = service.retry if failed else service.enqueue
+            outcome = await act_on(s.guild_id, row.id, requested_by=s.user_id)
+        except UserError as exc:
+            return _error(400, str(exc))
+        return web.json_response(
+            {
+                "changed": outcome.created or failed,
+                "message": outcome.message,
+                "clip": clip_json(row),
+                "publish": publish_json(await service.jobs(row.id)),
+            }
         )
 
     async def post_action(request: web.Request) -> web.Response:
@@ -156,6 +183,7 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
     router.add_get("/api/clips", list_clips)
     router.add_get("/api/clips/{clip_id}", get_clip)
     router.add_post("/api/clips/{clip_id}/{action:approve|reject|favorite}", post_action)
+    router.add_post("/api/clips/{clip_id}/publish", publish)
     router.add_patch("/api/clips/{clip_id}", patch_clip)
     router.add_delete("/api/clips/{clip_id}", delete_clip)
     router.add_get("/api/review/pending", pending)

@@ -26,13 +26,20 @@ log = logging.getLogger("web.launch")
 
 
 async def start(
-    client: discord.Client, config: Config, app: App, library: Library, extra: dict[str, Any]
+    client: discord.Client,
+    config: Config,
+    app: App,
+    library: Library,
+    extra: dict[str, Any],
+    publisher: Any = None,
 ) -> Dashboard | None:
     if not config.web.enabled:
         return None
     try:
         secret = session_secret(config.storage.data_dir, os.environ)
-        board = Dashboard(config, app, library, LoginLinks(), discord_members(client), secret)
+        board = Dashboard(
+            config, app, library, LoginLinks(), discord_members(client), secret, publisher=publisher
+        )
         await board.start()
     except (OSError, ValueError) as exc:
         log.error(

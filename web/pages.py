@@ -19,7 +19,7 @@ from engine.core.login import LinkRefused
 from web.api import own_clip, stats_of
 from web.auth import SESSION, own_origins
 from web.live import streamers
-from web.views import MEDIA_KINDS, bars, clip_json, has_file
+from web.views import MEDIA_KINDS, bars, clip_json, has_file, publish_json
 
 if TYPE_CHECKING:
     from web.server import Dashboard
@@ -106,8 +106,11 @@ def register(router: web.UrlDispatcher, dash: Dashboard) -> None:
         row = await own_clip(dash, request)
         if row is None:
             return dash.refuse(request, 404, "There is no such clip on this server.")
+        jobs = None if dash.publisher is None else publish_json(await dash.publisher.jobs(row.id))
         return dash.render(
-            request, "clip.html", {"title": row.title or f"Clip {row.id}", "clip": clip_json(row)}
+            request,
+            "clip.html",
+            {"title": row.title or f"Clip {row.id}", "clip": clip_json(row), "publish": jobs},
         )
 
     async def review_page(request: web.Request) -> web.Response:

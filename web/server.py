@@ -51,6 +51,9 @@ class Dashboard:
     members: MemberLookup
     secret: str
     clock: Callable[[], float] = time.time
+    # publishing.service.PublishService when publishing is set up (bot.py), else None: the
+    # clip page's Publish section and POST /api/clips/{id}/publish use it, as the card does.
+    publisher: Any = None
     rights: Rights = field(init=False)
     sessions: Sessions = field(init=False)
     events: live.EventHub = field(init=False)

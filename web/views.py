@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from publishing.service import status_text
+
 MEDIA_KINDS = {
     "original": "original_path",
     "preview": "preview_path",
@@ -17,6 +19,22 @@ MEDIA_KINDS = {
 def has_file(row: Any, kind: str) -> bool:
     path = getattr(row, MEDIA_KINDS[kind], None)
     return path is not None and Path(path).is_file()
+
+
+def publish_json(jobs: Any) -> list[dict[str, Any]]:
+    """A clip's publish jobs as the page and the API show them, in the card's words."""
+    return [
+        {
+            "target": j.target,
+            "variant": j.variant,
+            "state": j.state,
+            "progress": j.progress,
+            "url": j.url,
+            "error": j.error,
+            "text": status_text(j),
+        }
+        for j in jobs
+    ]
 
 
 def clip_json(row: Any) -> dict[str, Any]:

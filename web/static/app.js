@@ -36,8 +36,21 @@
   async function act(action, id) {
     const url = `/api/clips/${id}`;
     const data = action === "delete" ? await api("DELETE", url) : await api("POST", `${url}/${action}`);
-    showClip(data.clip); toast(data.changed ? `${data.clip.status}${data.clip.favorite ? " ★" : ""}` : data.message);
+    showClip(data.clip);
+    if (data.publish) { showPublish(data.publish); toast(data.message); return data; }
+    toast(data.changed ? `${data.clip.status}${data.clip.favorite ? " ★" : ""}` : data.message);
     return data;
+  }
+
+  // The clip page's publish jobs, as the review card words them.
+  function showPublish(jobs) {
+    const list = document.getElementById("publish-jobs");
+    if (!list) return;
+    list.replaceChildren(...jobs.map((j) => {
+      const li = document.createElement("li");
+      li.textContent = `YouTube (${j.variant}): ${j.text}`;
+      return li;
+    }));
   }
 
   document.addEventListener("click", async (ev) => {
