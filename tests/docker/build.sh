@@ -40,7 +40,8 @@ export CONTAINERS_CONF="$work/containers.conf"
 podman --version
 
 step "lint: hadolint"
-source scripts/_venv.sh dev
+source scripts/_venv.sh
+ensure_venv dev
 .venv/bin/hadolint Dockerfile
 
 if podman image exists "$base"; then
