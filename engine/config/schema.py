@@ -159,7 +159,7 @@ class AdaptiveConfig:
     prior_z: float = 3.25
     min_z: float = 3.25
     min_ratio: float = 1.5
-    sustain_z: float = 2.0
+    sustain_z: float = 1.75
     rearm_s: float = 10.0
 
 
