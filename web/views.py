@@ -73,6 +73,16 @@ def bars(snapshot: Any) -> list[tuple[str, str]]:
     is_record = dataclasses.is_dataclass(snapshot) and not isinstance(snapshot, type)
     data = dataclasses.asdict(snapshot) if is_record else dict(vars(snapshot))
     for name, value in data.items():
+        if name == "bars" and isinstance(value, dict):  # the learnt bars, as /thresholds says
+            for trigger, bar in value.items():
+                rows.append(
+                    (
+                        f"{trigger.replace('_', ' ')} bar",
+                        f"normal {_fmt(bar.get('normal'))}, fires above {_fmt(bar.get('bar'))} "
+                        f"{bar.get('unit', '')}",
+                    )
+                )
+            continue
         rows.append((name.replace("_", " "), _fmt(value)))
     return rows
 
