@@ -374,3 +374,14 @@ def burst_for(cfg: AdaptiveConfig, target: float) -> Burst:
         min_ratio=cfg.min_ratio,
         rearm_s=cfg.rearm_s,
     )
+
+
+def adapted(current: Burst | None, cfg: AdaptiveConfig, target: float) -> Burst | None:
+    """A trigger's tracker after a (re)configuration: none with fixed bars, a new one when
+    adaptive bars come on, else the same one (its learnt history kept) with the new settings."""
+    if not cfg.enabled:
+        return None
+    if current is None:
+        return burst_for(cfg, target)
+    current.configure_from(cfg, target)
+    return current

@@ -10,7 +10,7 @@ configured plain-word (7TV) emotes count alike, by name.
 from __future__ import annotations
 
 from engine.config import AdaptiveConfig, EmoteFloodConfig
-from engine.triggers.burst import Burst, burst_for
+from engine.triggers.burst import Burst, adapted
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.windows import CappedWindow
 
@@ -48,12 +48,7 @@ class EmoteFlood:
         """Adaptive: the measure is the top emote's distinct chatters in the window, sampled
         once a second and judged against this channel's own floods (engine.triggers.burst);
         `min_count` stays as a ceiling (that many chatters on one emote always count)."""
-        if not adaptive.enabled:
-            self.burst = None
-        elif self.burst is None:
-            self.burst = burst_for(adaptive, target)
-        else:
-            self.burst.configure_from(adaptive, target)
+        self.burst = adapted(self.burst, adaptive, target)
 
     def roll(self, t: float) -> Fire | None:
         """Adaptive, called by the Detector when a new second starts at `t`: judge the closed

@@ -19,7 +19,7 @@ from collections import Counter, deque
 
 from engine.config import AdaptiveConfig, KeywordConfig
 from engine.detection.emotes import strip_emotes
-from engine.triggers.burst import Burst, burst_for
+from engine.triggers.burst import Burst, adapted
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.velocity import copypasta_key
 from engine.triggers.windows import CappedWindow
@@ -120,12 +120,7 @@ class KeywordTrigger:
         """Adaptive: distinct chatters asking for a clip in the window, sampled once a second
         and judged against this channel's own history of requests (engine.triggers.burst);
         `min_count` stays as a ceiling (that many chatters always count)."""
-        if not adaptive.enabled:
-            self.burst = None
-        elif self.burst is None:
-            self.burst = burst_for(adaptive, target)
-        else:
-            self.burst.configure_from(adaptive, target)
+        self.burst = adapted(self.burst, adaptive, target)
 
     def roll(self, t: float) -> Fire | None:
         """Adaptive, called for every message: on a new second, judge the closed one."""

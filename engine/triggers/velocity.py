@@ -33,7 +33,7 @@ from collections import deque
 from engine.config import AdaptiveConfig, ChatVelocityConfig
 from engine.detection.emotes import strip_emotes
 from engine.triggers.baseline import RateBaseline
-from engine.triggers.burst import Burst, burst_for
+from engine.triggers.burst import Burst, adapted
 from engine.triggers.fire import NEVER, Fire
 from engine.triggers.windows import CappedWindow
 
@@ -126,12 +126,7 @@ class ChatVelocity:
     def adapt(self, adaptive: AdaptiveConfig, target: float) -> None:
         """Judge bursts against this channel's own history (engine.triggers.burst), or, with
         adaptive off, against the fixed bar (threshold, baseline x multiplier, + buffer)."""
-        if not adaptive.enabled:
-            self.burst = None
-        elif self.burst is None:
-            self.burst = burst_for(adaptive, target)
-        else:
-            self.burst.configure_from(adaptive, target)
+        self.burst = adapted(self.burst, adaptive, target)
         self._sustain_z = adaptive.sustain_z
         self._threshold = self.threshold()
 
