@@ -133,6 +133,9 @@ async def test_a_clip_is_cut_and_posted_from_inside_the_container(
             "CLIPBOT__CLIPS__BEFORE_S": "8",
             "CLIPBOT__CLIPS__AFTER_S": "6",
             "CLIPBOT__SCHEDULER__DISK_MIN_FREE_MB": "0",
+            # The seed's fixed bars, as tests/bot_harness uses: the scripted burst comes a few
+            # seconds after /watch, before the adaptive bars have seen this channel's chat.
+            "CLIPBOT__TRIGGERS__ADAPTIVE__ENABLED": "false",
             "CLIPBOT__WEB__PORT": str(web_port := free_port()),  # the image binds 0.0.0.0
         }
         args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
