@@ -196,3 +196,19 @@ def test_the_review_card_says_why_for_this_channel(shipped: Config) -> None:
     why = breakdown(d)
     assert "x this channel's normal" in why and f"{d['chatters']} chatters" in why
     assert "% reacting" in why and "live hour" in why
+
+
+def test_time_jumps_cost_a_burst_never_a_crash(shipped: Config) -> None:
+    """A plausible but far-off timestamp (decades ahead, then back) or an hour offline: the
+    learnt history is kept or decays, nothing overflows, and the detector goes on deciding."""
+    d = Detector("s", shipped)
+    warm = list(chat(2.0, 0.2, [], seed=13, users=300))
+    run(d, iter(warm))
+    bars = d.snapshot(warm[-1][0]).bars
+    for t in (warm[-1][0] + 3600, 9.9e9, 9.9e9 + 1, T0 + 10**6, T0 + 10**6 + 0.5):
+        assert d.feed(d.message(t, "u1", "hi LOL")) == []
+    assert d.bad_events == 0 and d.clock_resets == 1
+    after = d.snapshot(T0 + 10**6).bars
+    assert after.keys() == bars.keys() and all(b["normal"] >= 0 for b in after.values())
+    clips = run(d, chat(2.0, 0.3, [T0 + 900], seed=14, users=300))  # clock back at T0 again
+    assert isinstance(clips, dict)

@@ -42,6 +42,9 @@ HOT_Z = 2.5
 """A second this unusual teaches the normal ten times slower (RateBaseline's hot seconds), so a
 long burst does not become the normal. Higher than REF_Z: ordinary seconds a little above the
 mean must count fully, or the normal of a quiet, noisy chat is biased low."""
+MAX_GAP_S = 300
+"""A longer gap without chat is a discontinuity, not silence (as chat_velocity's MAX_IDLE_S):
+the normal and the history are left as they were, only the current burst is forgotten."""
 COLD_S = 30
 """A never-seen channel: the seed's ceilings count after this many seconds of its chat, against
 the running mean so far (joining a busy chat is not a burst)."""
@@ -79,6 +82,9 @@ class PeakRate:
         """`seconds` of live chat passed (one call a second; idle gaps in one call)."""
         if seconds <= 0:
             return
+        # Past ~40 half-lives everything older weighs nothing (2^-40), and the weight of a
+        # longer step would overflow a float: a far-future timestamp must not crash the core.
+        seconds = min(seconds, int(40 * self.memory_h * 3600) + 1)
         grow = self._decay**-seconds
         # live time accumulates inc * (1 + 1/d + ... ) for the seconds passed
         self._live += self._inc * ((grow - 1.0) / (1.0 / self._decay - 1.0))
@@ -311,6 +317,9 @@ class Burst:
         """`seconds` seconds without events from second `start` on: the first `span` of them
         still see the window's events (`measure(t)`), the rest are quiet."""
         if seconds <= 0:
+            return
+        if seconds > MAX_GAP_S:  # a discontinuity (offline, a clock step), not quiet chat
+            self.reset()
             return
         near = min(seconds, math.ceil(span))
         for k in range(near):
