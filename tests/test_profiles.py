@@ -72,6 +72,8 @@ async def test_a_damaged_profile_row_costs_a_cold_start(db: Database, shipped: C
         {"baseline": {"mean": 1e400}},
         {"peaks": {"bins": [float("nan")] * 128, "live_s": "soon"}},
         {"peaks": {"bins": [1]}},
+        {"peaks": {"bins": [1e308] * 128, "live_s": 1e308}},
+        {"peaks": {"bins": [0.0] * 128, "live_s": -5}},
         {"baseline": [], "peaks": None},
     ):
         d = Detector("alpha", shipped, state={"profile": {"chat_velocity": junk}})

@@ -151,14 +151,21 @@ class PeakRate:
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
+        """Restore saved weights; any value that no real history has (negative, not finite,
+        beyond _SANE) leaves this history empty instead of poisoning every bar after it."""
         bins = [float(x) for x in state.get("bins", [])][:_NBINS]
-        if len(bins) == _NBINS and all(math.isfinite(x) and x >= 0 for x in bins):
+        live = float(state.get("live_s", 0.0))
+        clips = float(state.get("clips", 0.0))
+        if len(bins) == _NBINS and all(_sane(x) for x in (*bins, live, clips)):
             self.bins = bins
-            live = float(state.get("live_s", 0.0))
-            self._live = live if math.isfinite(live) and live >= 0 else 0.0
-            clips = float(state.get("clips", 0.0))
-            self._clips = clips if math.isfinite(clips) and clips >= 0 else 0.0
-            self._inc = 1.0
+            self._live, self._clips, self._inc = live, clips, 1.0
+
+
+_SANE = 1e12  # a weight or a count of live seconds past this is damage, not history
+
+
+def _sane(x: float) -> bool:
+    return math.isfinite(x) and 0 <= x < _SANE
 
 
 class Burst:
