@@ -76,8 +76,8 @@ class ReviewLearning:
         def count(x: Any) -> int:
             return x if isinstance(x, int) and 0 <= x < 10**9 else 0
 
-        by = state.get("by") if isinstance(state.get("by"), Mapping) else {}
-        assert isinstance(by, Mapping)
+        saved = state.get("by")
+        by: Mapping[str, Any] = saved if isinstance(saved, Mapping) else {}
         return cls(
             count(state.get("approved")),
             count(state.get("rejected")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.detection.state import bursts
 from engine.events import Snapshot
 
 if TYPE_CHECKING:
@@ -64,8 +65,6 @@ _UNITS = {
 
 def adaptive_view(d: Detector) -> dict[str, Any]:
     """The learnt bars in the units people read, the aim and the achieved clip rate."""
-    from engine.detection.state import bursts  # a view of the state, kept out of import time
-
     found = bursts(d)
     if not found:
         return {}

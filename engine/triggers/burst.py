@@ -120,7 +120,7 @@ class Burst:
     def strength(self, x: float) -> float:
         """Anscombe's variance-stabilised difference: ~N(0, 1) for Poisson counts even when
         they are small, where (x - b) / sqrt(b) would call a quiet chat's luck a burst."""
-        return 2.0 * (math.sqrt(max(x, 0.0) + 0.375) - math.sqrt(self.baseline.mean + 0.375))
+        return self.strength_over(x, 1.0)
 
     def strength_over(self, x: float, windows: float) -> float:
         """The strength of `x` counted over `windows` windows (normal scaled alike)."""
